@@ -1,0 +1,16 @@
+//! rdy: is my dependency ready?
+//!
+//! One static binary in three roles: `rdy wait` gates an application's start
+//! on TCP, HTTP(S) and ICMP targets, `rdy check` answers an exec readiness
+//! probe with one attempt, and (later) `rdy serve` reports the same over HTTP.
+//! `design.md` in the project docs is the contract these modules implement.
+
+pub mod base64;
+pub mod cli;
+pub mod duration;
+pub mod log;
+pub mod probe;
+pub mod resolve;
+pub mod signal;
+pub mod target;
+pub mod wait;

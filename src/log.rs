@@ -1,0 +1,300 @@
+//! One line per event on stderr, as logfmt (the default, compatible with
+//! PortPatrol's `slog` text output) or JSON.
+//!
+//! Each line is formatted into one buffer and written with a single `write`,
+//! so lines from parallel probes never interleave.
+
+use std::fmt::{self, Write as _};
+use std::io::Write as _;
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// How lines are rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// `ts=… level=INFO msg="…" key=value`
+    #[default]
+    Logfmt,
+    /// `{"ts":"…","level":"INFO","msg":"…","key":"value"}`
+    Json,
+}
+
+/// Severity; lines below the configured level are dropped before formatting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Level {
+    /// Diagnostics such as access logs and socket kinds.
+    Debug,
+    /// Progress a user wants to see by default.
+    #[default]
+    Info,
+    /// A target that is not ready yet.
+    Warn,
+    /// The run failed; kept even with `-q`.
+    Error,
+}
+
+impl Level {
+    fn name(self) -> &'static str {
+        match self {
+            Level::Debug => "DEBUG",
+            Level::Info => "INFO",
+            Level::Warn => "WARN",
+            Level::Error => "ERROR",
+        }
+    }
+}
+
+/// Logger settings chosen on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Config {
+    /// Line format.
+    pub format: Format,
+    /// Lowest level written.
+    pub level: Level,
+    /// Whether fields added with [`Line::extra`] are written
+    /// (`LOG_EXTRA_FIELDS`, `-v`).
+    pub extra_fields: bool,
+}
+
+static CONFIG: OnceLock<Config> = OnceLock::new();
+
+/// Sets the process-wide logger configuration; the first call wins.
+pub fn init(config: Config) {
+    let _ = CONFIG.set(config);
+}
+
+fn config() -> Config {
+    CONFIG.get().copied().unwrap_or_default()
+}
+
+/// Starts a debug line.
+pub fn debug(msg: impl fmt::Display) -> Line {
+    Line::new(Level::Debug, msg)
+}
+
+/// Starts an info line.
+pub fn info(msg: impl fmt::Display) -> Line {
+    Line::new(Level::Info, msg)
+}
+
+/// Starts a warning line.
+pub fn warn(msg: impl fmt::Display) -> Line {
+    Line::new(Level::Warn, msg)
+}
+
+/// Starts an error line.
+pub fn error(msg: impl fmt::Display) -> Line {
+    Line::new(Level::Error, msg)
+}
+
+/// A line being built; nothing is written until [`Line::emit`].
+///
+/// A line whose level is filtered out does no formatting at all, so debug
+/// lines cost nothing on the hot path of `rdy check` and `rdy serve`.
+#[must_use = "a log line is only written by emit()"]
+pub struct Line {
+    config: Config,
+    enabled: bool,
+    buf: String,
+}
+
+impl Line {
+    fn new(level: Level, msg: impl fmt::Display) -> Line {
+        let config = config();
+        let enabled = level >= config.level;
+        let mut line = Line {
+            config,
+            enabled,
+            buf: String::new(),
+        };
+        if enabled {
+            line.start(level, msg);
+        }
+        line
+    }
+
+    fn start(&mut self, level: Level, msg: impl fmt::Display) {
+        let ts = Timestamp(SystemTime::now());
+        match self.config.format {
+            Format::Logfmt => {
+                let _ = write!(self.buf, "ts={ts} level={}", level.name());
+            }
+            Format::Json => {
+                let _ = write!(self.buf, "{{\"ts\":\"{ts}\",\"level\":\"{}\"", level.name());
+            }
+        }
+        self.push("msg", msg);
+    }
+
+    /// Adds a field that is always written.
+    pub fn field(mut self, key: &str, value: impl fmt::Display) -> Line {
+        if self.enabled {
+            self.push(key, value);
+        }
+        self
+    }
+
+    /// Adds a field written only when extra fields are on (`-v`,
+    /// `LOG_EXTRA_FIELDS=true`).
+    pub fn extra(self, key: &str, value: impl fmt::Display) -> Line {
+        if self.config.extra_fields {
+            self.field(key, value)
+        } else {
+            self
+        }
+    }
+
+    /// Whether this line will be written; lets callers skip building
+    /// expensive fields.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    fn push(&mut self, key: &str, value: impl fmt::Display) {
+        let value = value.to_string();
+        match self.config.format {
+            Format::Logfmt => {
+                self.buf.push(' ');
+                self.buf.push_str(key);
+                self.buf.push('=');
+                write_logfmt_value(&mut self.buf, &value);
+            }
+            Format::Json => {
+                self.buf.push(',');
+                write_json_string(&mut self.buf, key);
+                self.buf.push(':');
+                write_json_string(&mut self.buf, &value);
+            }
+        }
+    }
+
+    /// Writes the line to stderr.
+    pub fn emit(mut self) {
+        if !self.enabled {
+            return;
+        }
+        if self.config.format == Format::Json {
+            self.buf.push('}');
+        }
+        self.buf.push('\n');
+        // One write per line; stderr is unbuffered in Rust. A failed write
+        // (closed stderr) must never stop a probe, so it is ignored.
+        let _ = std::io::stderr().lock().write_all(self.buf.as_bytes());
+    }
+}
+
+/// logfmt quotes a value when it is empty or contains a space, `=`, `"` or
+/// a control character; inside quotes `"` and `\` are escaped as in Go's
+/// `strconv.Quote`, which is what slog's text handler uses.
+fn write_logfmt_value(out: &mut String, value: &str) {
+    let needs_quotes = value.is_empty()
+        || value
+            .chars()
+            .any(|c| c == ' ' || c == '=' || c == '"' || c == '\\' || c.is_control());
+    if !needs_quotes {
+        out.push_str(value);
+        return;
+    }
+    out.push('"');
+    for c in value.chars() {
+        escape_char(out, c);
+    }
+    out.push('"');
+}
+
+/// JSON string per RFC 8259 §7.
+pub fn write_json_string(out: &mut String, value: &str) {
+    out.push('"');
+    for c in value.chars() {
+        escape_char(out, c);
+    }
+    out.push('"');
+}
+
+/// The escapes shared by JSON strings and quoted logfmt values.
+fn escape_char(out: &mut String, c: char) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if c.is_control() => {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        }
+        c => out.push(c),
+    }
+}
+
+/// RFC 3339 UTC time with milliseconds: `2026-11-22T07:00:01.123Z`.
+pub struct Timestamp(pub SystemTime);
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let since = self.0.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let secs = since.as_secs();
+        let (year, month, day) = civil_from_days((secs / 86_400) as i64);
+        let rem = secs % 86_400;
+        write!(
+            f,
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+            rem / 3600,
+            rem / 60 % 60,
+            rem % 60,
+            since.subsec_millis()
+        )
+    }
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+/// `civil_from_days` algorithm, public domain).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn logfmt_quotes_only_when_needed() {
+        let mut s = String::new();
+        write_logfmt_value(&mut s, "refused");
+        s.push(' ');
+        write_logfmt_value(&mut s, "connection refused");
+        s.push(' ');
+        write_logfmt_value(&mut s, "say \"hi\"\n");
+        s.push(' ');
+        write_logfmt_value(&mut s, "");
+        assert_eq!(s, r#"refused "connection refused" "say \"hi\"\n" """#);
+    }
+
+    #[test]
+    fn json_escapes_controls() {
+        let mut s = String::new();
+        write_json_string(&mut s, "a\"b\\c\u{1}✓");
+        assert_eq!(s, r#""a\"b\\c\u0001✓""#);
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let t = UNIX_EPOCH + Duration::from_millis(1_720_185_300_042);
+        assert_eq!(Timestamp(t).to_string(), "2024-07-05T13:15:00.042Z");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
+        assert_eq!(Timestamp(leap).to_string(), "2000-02-29T00:00:00.000Z");
+        assert_eq!(
+            Timestamp(UNIX_EPOCH).to_string(),
+            "1970-01-01T00:00:00.000Z"
+        );
+    }
+}
