@@ -1,0 +1,123 @@
+//! The ureq agent behind every HTTP request rdy makes: probes now, the
+//! Kubernetes client later.
+//!
+//! Two things differ from ureq's defaults: names resolve through
+//! [`crate::resolve`] (so `localhost` works without `/etc/hosts` and lookups
+//! end by the attempt's deadline), and no connection is pooled, because an
+//! attempt must prove that the server accepts a *new* connection now.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use ureq::config::Config;
+use ureq::http::Uri;
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{Connector, DefaultConnector, NextTimeout, TcpConnector};
+use ureq::{Agent, Proxy, Timeout};
+
+use super::forward::AbsoluteForm;
+use super::tls::Trust;
+use crate::base64;
+use crate::resolve::{self, ResolveError};
+
+/// `User-Agent` of every request: `rdy/<version>`.
+pub const USER_AGENT: &str = concat!("rdy/", env!("CARGO_PKG_VERSION"));
+
+/// How one agent connects.
+#[derive(Debug, Clone)]
+pub struct AgentOptions {
+    /// Certificate verification.
+    pub trust: Trust,
+    /// `http://host:port` of a forward proxy.
+    pub proxy: Option<String>,
+    /// Whether the target is `https://`: it reaches a proxy through a
+    /// `CONNECT` tunnel, a plain `http://` target in absolute form.
+    pub https: bool,
+    /// Redirects followed before the 3xx itself is the answer; 0 = none.
+    pub max_redirects: u32,
+}
+
+/// Builds an agent; fails only for a proxy URL ureq cannot use.
+pub fn build(options: &AgentOptions) -> Result<Agent, ureq::Error> {
+    let direct = DeadlineResolver { fixed: None };
+    let Some(url) = &options.proxy else {
+        return Ok(Agent::with_parts(
+            config(options, None),
+            DefaultConnector::new(),
+            direct,
+        ));
+    };
+    let proxy = Proxy::new(url)?;
+    if options.https {
+        let config = config(options, Some(proxy));
+        return Ok(Agent::with_parts(config, DefaultConnector::new(), direct));
+    }
+    let proxy_authorization = proxy.username().map(|user| {
+        let credentials = format!("{user}:{}", proxy.password().unwrap_or(""));
+        format!("Basic {}", base64::encode(credentials.as_bytes()))
+    });
+    let connector = ().chain(TcpConnector::default()).chain(AbsoluteForm {
+        proxy_authorization,
+    });
+    let to_proxy = DeadlineResolver {
+        fixed: Some((proxy.host().to_owned(), proxy.port())),
+    };
+    Ok(Agent::with_parts(
+        config(options, None),
+        connector,
+        to_proxy,
+    ))
+}
+
+fn config(options: &AgentOptions, tunnel: Option<Proxy>) -> Config {
+    Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(options.max_redirects)
+        .max_redirects_will_error(false)
+        .max_idle_connections(0)
+        .max_idle_connections_per_host(0)
+        .user_agent(USER_AGENT)
+        .proxy(tunnel)
+        .tls_config(options.trust.tls_config())
+        .build()
+}
+
+/// Resolves through [`resolve::resolve`] within ureq's remaining timeout;
+/// with `fixed`, every request goes to that host and port (the proxy of
+/// absolute-form requests) instead of the URL's.
+#[derive(Debug)]
+struct DeadlineResolver {
+    fixed: Option<(String, u16)>,
+}
+
+impl Resolver for DeadlineResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        _config: &Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let (host, port) = match &self.fixed {
+            Some((host, port)) => (host.as_str(), *port),
+            None => {
+                let https = uri.scheme_str() == Some("https");
+                let host = uri.host().ok_or(ureq::Error::HostNotFound)?;
+                (host, uri.port_u16().unwrap_or(if https { 443 } else { 80 }))
+            }
+        };
+        // `Uri::host` keeps the brackets of an IPv6 literal.
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let wait = (*timeout.after).min(Duration::from_secs(86_400));
+        match resolve::resolve(host, port, Instant::now() + wait) {
+            Ok(addrs) => {
+                let mut out = self.empty();
+                for addr in addrs.into_iter().take(16) {
+                    out.push(addr);
+                }
+                Ok(out)
+            }
+            Err(ResolveError::TimedOut { .. }) => Err(ureq::Error::Timeout(Timeout::Resolve)),
+            Err(e) => Err(ureq::Error::Io(io::Error::other(e))),
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! HTTP(S) probe: one request; ready when the status is in the expected set
+//! and, optionally, the body contains a text.
+
+pub mod agent;
+pub mod forward;
+pub mod header;
+pub mod proxy;
+pub mod status;
+pub mod tls;
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use ureq::Agent;
+use ureq::http::{Method, Request, Uri};
+
+use self::header::Header;
+use self::status::StatusSet;
+use super::ProbeError;
+
+/// At most this much of a body is read for `--body-contains`.
+pub const BODY_LIMIT: u64 = 64 * 1024;
+
+/// Methods a probe may use; quoted in error messages.
+pub const METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
+/// Parses a method name case-insensitively. Only the methods of RFC 9110
+/// (and PATCH) that make sense without a request body are accepted.
+pub fn parse_method(text: &str) -> Option<Method> {
+    let upper = text.trim().to_ascii_uppercase();
+    match upper.as_str() {
+        "GET" => Some(Method::GET),
+        "HEAD" => Some(Method::HEAD),
+        "POST" => Some(Method::POST),
+        "PUT" => Some(Method::PUT),
+        "PATCH" => Some(Method::PATCH),
+        "DELETE" => Some(Method::DELETE),
+        "OPTIONS" => Some(Method::OPTIONS),
+        _ => None,
+    }
+}
+
+/// An `http://` or `https://` target with its request settings.
+#[derive(Debug)]
+pub struct Http {
+    /// The URL requested.
+    pub uri: Uri,
+    /// Request method.
+    pub method: Method,
+    /// Extra request headers, in order.
+    pub headers: Vec<Header>,
+    /// Statuses that count as ready.
+    pub status: StatusSet,
+    /// Text the first [`BODY_LIMIT`] bytes must contain.
+    pub body_contains: Option<String>,
+    /// Budget for the whole request, connect to last body byte.
+    pub dial_timeout: Duration,
+    /// Connection, TLS and proxy settings.
+    pub agent: Agent,
+}
+
+impl Http {
+    /// Whether the target is `https://`.
+    pub fn is_https(&self) -> bool {
+        self.uri.scheme_str() == Some("https")
+    }
+
+    /// Sends the request and judges the response.
+    pub fn attempt(&self, deadline: Instant) -> Result<(), ProbeError> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ProbeError::TimedOut);
+        }
+        let mut request = Request::builder()
+            .method(self.method.clone())
+            .uri(self.uri.clone());
+        for header in &self.headers {
+            request = request.header(header.name.as_str(), header.value.as_str());
+        }
+        let request = request
+            .body(())
+            .map_err(|e| ProbeError::Protocol(e.to_string()))?;
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(Some(left))
+            .build();
+        let mut response = self.agent.run(request).map_err(from_ureq)?;
+        let got = response.status().as_u16();
+        if !self.status.contains(got) {
+            return Err(ProbeError::Status {
+                got,
+                expected: self.status.to_string(),
+            });
+        }
+        let Some(needle) = &self.body_contains else {
+            return Ok(());
+        };
+        let mut body = Vec::new();
+        response
+            .body_mut()
+            .as_reader()
+            .take(BODY_LIMIT)
+            .read_to_end(&mut body)
+            .map_err(ProbeError::from_io)?;
+        if contains(&body, needle.as_bytes()) {
+            Ok(())
+        } else {
+            Err(ProbeError::BodyMismatch {
+                expected: needle.clone(),
+            })
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Translates ureq's errors into the words of a log line.
+pub fn from_ureq(e: ureq::Error) -> ProbeError {
+    match e {
+        // rustls reports handshake failures through the stream's io::Error.
+        ureq::Error::Io(e) => match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+            Some(tls) => ProbeError::Tls(tls.to_string()),
+            None => ProbeError::from_io(e),
+        },
+        ureq::Error::Timeout(_) => ProbeError::TimedOut,
+        ureq::Error::Rustls(e) => ProbeError::Tls(e.to_string()),
+        ureq::Error::Tls(e) => ProbeError::Tls(e.to_owned()),
+        other => ProbeError::Protocol(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_are_case_insensitive_and_limited() {
+        assert_eq!(parse_method("get"), Some(Method::GET));
+        assert_eq!(parse_method("Head"), Some(Method::HEAD));
+        assert_eq!(parse_method("CONNECT"), None);
+        assert_eq!(parse_method("FETCH"), None);
+        assert_eq!(parse_method(""), None);
+    }
+
+    #[test]
+    fn body_search() {
+        assert!(contains(b"status: ok", b"ok"));
+        assert!(!contains(b"status: fail", b"ok"));
+        assert!(!contains(b"o", b"ok"));
+        assert!(contains(b"", b""));
+    }
+}

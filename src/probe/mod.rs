@@ -1,0 +1,139 @@
+//! Probes: one attempt at one target, bounded by a deadline.
+//!
+//! Every probe has the same shape — a configured target and a deadline in,
+//! ready or a reason out — so `wait`, `check` and `serve` share them unchanged.
+
+pub mod http;
+pub mod icmp;
+pub mod tcp;
+
+use std::fmt;
+use std::io;
+use std::time::{Duration, Instant};
+
+use crate::resolve::ResolveError;
+
+/// A configured probe of one kind.
+#[derive(Debug)]
+pub enum Probe {
+    /// TCP connect.
+    Tcp(tcp::Tcp),
+    /// One HTTP(S) request.
+    Http(Box<http::Http>),
+    /// ICMP echo.
+    Icmp(icmp::Icmp),
+}
+
+impl Probe {
+    /// Makes one attempt that ends by `deadline`.
+    pub fn attempt(&self, deadline: Instant) -> Result<(), ProbeError> {
+        match self {
+            Probe::Tcp(p) => p.attempt(deadline),
+            Probe::Http(p) => p.attempt(deadline),
+            Probe::Icmp(p) => p.attempt(deadline),
+        }
+    }
+
+    /// The longest one attempt may take; the wait loop gives each attempt
+    /// `min(now + budget, overall deadline)`.
+    pub fn budget(&self) -> Duration {
+        match self {
+            Probe::Tcp(p) => p.dial_timeout,
+            Probe::Http(p) => p.dial_timeout,
+            Probe::Icmp(p) => p.dial_timeout + p.read_timeout,
+        }
+    }
+
+    /// The check type as PortPatrol's `TARGET_CHECK_TYPE` names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Probe::Tcp(_) => "tcp",
+            Probe::Http(p) if p.is_https() => "https",
+            Probe::Http(_) => "http",
+            Probe::Icmp(_) => "icmp",
+        }
+    }
+}
+
+/// Why an attempt did not find its target ready. The `Display` text is the
+/// `error=` field of the log line.
+#[derive(Debug)]
+pub enum ProbeError {
+    /// The host name did not resolve.
+    Resolve(ResolveError),
+    /// Nothing listens on the port (TCP RST).
+    Refused,
+    /// The attempt's deadline passed.
+    TimedOut,
+    /// No route to the network or host.
+    Unreachable(&'static str),
+    /// Any other socket error.
+    Io(io::Error),
+    /// The TLS handshake failed (untrusted certificate, wrong name, ...).
+    Tls(String),
+    /// The server's reply was not valid HTTP.
+    Protocol(String),
+    /// The HTTP status is not in the expected set.
+    Status {
+        /// What the server answered.
+        got: u16,
+        /// The accepted set as the user wrote it.
+        expected: String,
+    },
+    /// The first 64 KiB of the body lack the expected text.
+    BodyMismatch {
+        /// The text that was looked for.
+        expected: String,
+    },
+    /// No matching ICMP echo reply arrived in time.
+    NoEchoReply,
+    /// Neither an unprivileged nor a raw ICMP socket may be opened; waiting
+    /// cannot fix that, so it ends the run with exit code 3.
+    IcmpNotPermitted(String),
+}
+
+impl ProbeError {
+    /// Whether the target can never become ready (exit code 3).
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, ProbeError::IcmpNotPermitted(_))
+    }
+
+    /// Classifies a socket error the way users think about it.
+    pub fn from_io(e: io::Error) -> ProbeError {
+        match e.kind() {
+            io::ErrorKind::ConnectionRefused => ProbeError::Refused,
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ProbeError::TimedOut,
+            io::ErrorKind::NetworkUnreachable => ProbeError::Unreachable("network unreachable"),
+            io::ErrorKind::HostUnreachable => ProbeError::Unreachable("host unreachable"),
+            _ => ProbeError::Io(e),
+        }
+    }
+}
+
+impl fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProbeError::Resolve(e) => e.fmt(f),
+            ProbeError::Refused => f.write_str("connection refused"),
+            ProbeError::TimedOut => f.write_str("timed out"),
+            ProbeError::Unreachable(what) => f.write_str(what),
+            ProbeError::Io(e) => e.fmt(f),
+            ProbeError::Tls(e) => write!(f, "tls: {e}"),
+            ProbeError::Protocol(e) => write!(f, "invalid HTTP response: {e}"),
+            ProbeError::Status { got, expected } => {
+                write!(f, "status {got}, expected {expected}")
+            }
+            ProbeError::BodyMismatch { expected } => {
+                write!(f, "body does not contain {expected:?}")
+            }
+            ProbeError::NoEchoReply => f.write_str("no echo reply"),
+            ProbeError::IcmpNotPermitted(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<ResolveError> for ProbeError {
+    fn from(e: ResolveError) -> ProbeError {
+        ProbeError::Resolve(e)
+    }
+}
