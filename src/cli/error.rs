@@ -1,0 +1,116 @@
+//! Usage errors: one line that names what was wrong, what was given and what
+//! is accepted. They all end the run with exit code 2 before any network
+//! activity.
+
+use std::fmt;
+
+/// Where a value came from, as the user would spell it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A command-line option as written (`--interval`, `-i`).
+    Flag(String),
+    /// An environment variable.
+    Env(&'static str),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Flag(name) => f.write_str(name),
+            Source::Env(name) => f.write_str(name),
+        }
+    }
+}
+
+/// A command line or environment rdy cannot run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UsageError {
+    /// A value that does not parse.
+    Invalid {
+        source: Source,
+        given: String,
+        expected: String,
+    },
+    /// An option no command knows.
+    UnknownOption(String),
+    /// An option that needs a value came last.
+    MissingValue { option: String, value: &'static str },
+    /// An argument that is not UTF-8.
+    NotUtf8(String),
+    /// The first argument is not a command.
+    UnknownCommand(String),
+    /// No arguments and no `TARGET_ADDRESS`.
+    NoCommand,
+    /// A command without targets.
+    NoTargets(&'static str),
+    /// A target string that does not parse or cannot be set up.
+    Target { target: String, problem: String },
+    /// A per-target option after a target it does not apply to.
+    NotForTarget {
+        option: String,
+        applies_to: &'static str,
+        target: String,
+        kind: &'static str,
+    },
+    /// `--name` before the first of several targets.
+    NameForAll(usize),
+    /// `-- COMMAND` after `rdy check`.
+    CommandAfterCheck,
+}
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UsageError::Invalid {
+                source,
+                given,
+                expected,
+            } => write!(f, "{source}: invalid value {given:?}; expected {expected}"),
+            UsageError::UnknownOption(option) => {
+                write!(f, "unknown option {option}; see rdy --help")
+            }
+            UsageError::MissingValue { option, value } => {
+                write!(f, "{option} needs a value ({value}); see rdy --help")
+            }
+            UsageError::NotUtf8(what) => write!(f, "{what} is not valid UTF-8"),
+            UsageError::UnknownCommand(word) if word.contains(':') => write!(
+                f,
+                "unknown command {word:?}; expected wait, check or serve \
+                 (did you mean rdy wait {word}?)"
+            ),
+            UsageError::UnknownCommand(word) => {
+                write!(f, "unknown command {word:?}; expected wait, check or serve")
+            }
+            UsageError::NoCommand => f.write_str(
+                "no command given and TARGET_ADDRESS is not set; \
+                 run rdy wait TARGET... or rdy check TARGET... (see rdy --help)",
+            ),
+            UsageError::NoTargets(command) => {
+                write!(
+                    f,
+                    "{command}: no targets given; e.g. rdy {command} tcp://db:5432"
+                )
+            }
+            UsageError::Target { target, problem } => write!(f, "target {target:?}: {problem}"),
+            UsageError::NotForTarget {
+                option,
+                applies_to,
+                target,
+                kind,
+            } => write!(
+                f,
+                "{option} applies to {applies_to}, but {target:?} is a {kind} target"
+            ),
+            UsageError::NameForAll(count) => write!(
+                f,
+                "--name before the first target would give all {count} targets \
+                 one name; put it after the target it names"
+            ),
+            UsageError::CommandAfterCheck => {
+                f.write_str("check: -- COMMAND is only supported by rdy wait")
+            }
+        }
+    }
+}
+
+impl std::error::Error for UsageError {}

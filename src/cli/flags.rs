@@ -1,0 +1,175 @@
+//! Every option in one table: its names, its environment variable, where it
+//! may appear, and its help text. Parsing, environment reading, `--help` and
+//! the README's option table all come from here, so they cannot drift apart.
+
+/// Identifies an option independently of how it was spelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Id {
+    Timeout,
+    LogFormat,
+    Quiet,
+    Verbose,
+    Help,
+    Version,
+    Name,
+    CheckType,
+    Interval,
+    DialTimeout,
+    Method,
+    Header,
+    AllowDuplicateHeaders,
+    Status,
+    BodyContains,
+    FollowRedirects,
+    Insecure,
+    CaFile,
+    IcmpReadTimeout,
+}
+
+/// Where an option may appear and what it affects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Anywhere on the line; affects the whole run.
+    Run,
+    /// Before the first target (a default for every target) or after a
+    /// target (that target only); applies to targets of these kinds.
+    Target(Kinds),
+}
+
+/// The target kinds a per-target option applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kinds {
+    /// Every target.
+    All,
+    /// `http://` and `https://` targets.
+    Http,
+    /// `icmp://` targets.
+    Icmp,
+}
+
+impl Kinds {
+    /// How the kinds are named in an error message.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kinds::All => "every target",
+            Kinds::Http => "http(s) targets",
+            Kinds::Icmp => "icmp targets",
+        }
+    }
+}
+
+/// One option.
+#[derive(Debug)]
+pub struct Flag {
+    /// Identity used by the parser.
+    pub id: Id,
+    /// `--long` name without dashes.
+    pub long: &'static str,
+    /// `-s` short name.
+    pub short: Option<char>,
+    /// The environment variable that sets it (PortPatrol's name where one
+    /// exists, else `RDY_…`).
+    pub env: Option<&'static str>,
+    /// Name of the value in help, or `None` for a switch.
+    pub value: Option<&'static str>,
+    /// Where it may appear.
+    pub scope: Scope,
+    /// One or two sentences, with an example or the default.
+    pub help: &'static str,
+}
+
+const fn flag(
+    id: Id,
+    long: &'static str,
+    short: Option<char>,
+    env: Option<&'static str>,
+    value: Option<&'static str>,
+    scope: Scope,
+    help: &'static str,
+) -> Flag {
+    Flag {
+        id,
+        long,
+        short,
+        env,
+        value,
+        scope,
+        help,
+    }
+}
+
+use Kinds::{All, Http, Icmp};
+use Scope::{Run, Target};
+
+/// All options, in the order `--help` lists them.
+#[rustfmt::skip]
+pub const FLAGS: &[Flag] = &[
+    flag(Id::Timeout, "timeout", Some('t'), Some("RDY_TIMEOUT"), Some("DUR"), Run,
+        "Give up after DUR and exit 1, naming every target that is not ready \
+         and its last error. 0 means no limit [default: none]. Example: -t 2m"),
+    flag(Id::Interval, "interval", Some('i'), Some("CHECK_INTERVAL"), Some("DUR"), Target(All),
+        "Time from the start of one attempt to the start of the next \
+         [default: 2s]. Example: -i 500ms"),
+    flag(Id::DialTimeout, "dial-timeout", None, Some("DIAL_TIMEOUT"), Some("DUR"), Target(All),
+        "Limit for one attempt: resolving and connecting, and for HTTP the whole \
+         request [default: 1s]. Example: --dial-timeout 3s"),
+    flag(Id::Name, "name", None, Some("TARGET_NAME"), Some("NAME"), Target(All),
+        "Name of the target in log lines [default: its host]. TARGET_NAME names \
+         the TARGET_ADDRESS target only. Example: db:5432 --name PostgreSQL"),
+    flag(Id::CheckType, "type", None, Some("TARGET_CHECK_TYPE"), Some("TYPE"), Target(All),
+        "Check type for an address written without a scheme: tcp, http, https \
+         or icmp [default: tcp]. Example: --type http web:8080"),
+    flag(Id::Method, "method", Some('X'), Some("HTTP_METHOD"), Some("METHOD"), Target(Http),
+        "HTTP method: GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS; no body is \
+         sent [default: GET]. Example: -X HEAD"),
+    flag(Id::Header, "header", Some('H'), Some("HTTP_HEADERS"), Some("NAME=VALUE"), Target(Http),
+        "Request header; repeat it, or give a comma list. A header after a \
+         target replaces a default of the same name. \
+         Example: -H 'Authorization=Bearer abc'"),
+    flag(Id::AllowDuplicateHeaders, "allow-duplicate-headers", None,
+        Some("HTTP_ALLOW_DUPLICATE_HEADERS"), None, Target(Http),
+        "Send a header name given twice as two fields instead of refusing it."),
+    flag(Id::Status, "status", None, Some("HTTP_EXPECTED_STATUS_CODES"), Some("LIST"), Target(Http),
+        "Statuses that count as ready: codes, ranges and classes \
+         [default: 200]. Example: --status 200-299,304 or --status 2xx,3xx"),
+    flag(Id::BodyContains, "body-contains", None, Some("RDY_BODY_CONTAINS"), Some("TEXT"), Target(Http),
+        "Also require TEXT in the first 64 KiB of the body. \
+         Example: --body-contains '\"status\":\"UP\"'"),
+    flag(Id::FollowRedirects, "follow-redirects", None, Some("RDY_FOLLOW_REDIRECTS"), None, Target(Http),
+        "Follow up to 10 redirects; without it a 3xx response is the answer \
+         judged by --status."),
+    flag(Id::Insecure, "insecure", Some('k'), Some("HTTP_SKIP_TLS_VERIFY"), None, Target(Http),
+        "Do not verify the server's TLS certificate."),
+    flag(Id::CaFile, "ca-file", None, Some("RDY_CA_FILE"), Some("FILE"), Target(Http),
+        "Trust the CA certificates in this PEM file instead of the system \
+         bundle. Example: --ca-file /etc/rdy/ca.pem"),
+    flag(Id::IcmpReadTimeout, "icmp-read-timeout", None, Some("ICMP_READ_TIMEOUT"), Some("DUR"), Target(Icmp),
+        "How long to wait for the echo reply [default: 1s]."),
+    flag(Id::LogFormat, "log-format", None, Some("RDY_LOG_FORMAT"), Some("FORMAT"), Run,
+        "logfmt or json [default: logfmt]."),
+    flag(Id::Quiet, "quiet", Some('q'), Some("RDY_QUIET"), None, Run,
+        "Log errors only."),
+    flag(Id::Verbose, "verbose", Some('v'), Some("LOG_EXTRA_FIELDS"), None, Run,
+        "Add target_address, check_type, interval, dial_timeout, attempt and \
+         version to every line, and log debug lines."),
+    flag(Id::Help, "help", Some('h'), None, None, Run, "Print this help."),
+    flag(Id::Version, "version", Some('V'), None, None, Run, "Print the version."),
+];
+
+/// Looks up `--name`.
+pub fn by_long(name: &str) -> Option<&'static Flag> {
+    FLAGS.iter().find(|f| f.long == name)
+}
+
+/// Looks up `-c`.
+pub fn by_short(c: char) -> Option<&'static Flag> {
+    FLAGS.iter().find(|f| f.short == Some(c))
+}
+
+/// Looks up the table entry of an id.
+pub fn by_id(id: Id) -> &'static Flag {
+    FLAGS
+        .iter()
+        .find(|f| f.id == id)
+        .unwrap_or_else(|| unreachable!("every Id has a row in FLAGS"))
+}

@@ -1,0 +1,295 @@
+//! Command line and environment to a typed [`Command`].
+//!
+//! Parsing is hand-written over `lexopt`, in the manner of ripgrep: each
+//! argument is looked up in the option table ([`flags::FLAGS`]) and its value
+//! parsed on the spot, so the first mistake ends parsing with a message that
+//! names it. Nothing here touches the network.
+
+pub mod error;
+pub mod flags;
+pub mod help;
+pub mod options;
+pub mod targets;
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use lexopt::Arg;
+
+use self::error::{Source, UsageError};
+use self::flags::{Flag, Id, Scope};
+use self::options::{Given, RunOptions, TargetOptions};
+use crate::log;
+use crate::probe::http::proxy::ProxyEnv;
+use crate::target::Target;
+
+/// Reads one environment variable; tests pass their own.
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// What the user asked for.
+#[derive(Debug)]
+pub enum Command {
+    /// `rdy wait`, or `rdy` with `TARGET_ADDRESS`.
+    Wait(Run),
+    /// `rdy check`.
+    Check(Run),
+    /// `--help`.
+    Help,
+    /// `--version`.
+    Version,
+}
+
+/// A wait or check, fully validated.
+#[derive(Debug)]
+pub struct Run {
+    /// The targets, in the order given.
+    pub targets: Vec<Target>,
+    /// Overall limit (`--timeout`); `None` waits forever.
+    pub timeout: Option<Duration>,
+    /// Logger settings.
+    pub log: log::Config,
+    /// `-- COMMAND ARGS...` to run once every target is ready.
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Wait,
+    Check,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Wait => "wait",
+            Mode::Check => "check",
+        }
+    }
+}
+
+/// Parses the arguments after the program name.
+pub fn parse(args: Vec<OsString>, env: Env<'_>) -> Result<Command, UsageError> {
+    let mut args = args.into_iter();
+    let Some(first) = args.next() else {
+        return match non_empty(env, "TARGET_ADDRESS") {
+            Some(_) => parse_run(Mode::Wait, Vec::new(), env),
+            None => Err(UsageError::NoCommand),
+        };
+    };
+    let rest: Vec<OsString> = args.collect();
+    match utf8(first, "the command")?.as_str() {
+        "wait" => parse_run(Mode::Wait, rest, env),
+        "check" => parse_run(Mode::Check, rest, env),
+        "help" | "-h" | "--help" => Ok(Command::Help),
+        "-V" | "--version" => Ok(Command::Version),
+        other => Err(UsageError::UnknownCommand(other.to_owned())),
+    }
+}
+
+/// A target string with the options written after it.
+struct Written {
+    text: String,
+    options: TargetOptions,
+}
+
+/// Everything the command line said, before it is merged with the
+/// environment.
+#[derive(Default)]
+struct CommandLine {
+    run: RunOptions,
+    defaults: TargetOptions,
+    targets: Vec<Written>,
+    help: bool,
+    version: bool,
+}
+
+fn parse_run(mode: Mode, args: Vec<OsString>, env: Env<'_>) -> Result<Command, UsageError> {
+    let (args, command) = split_command(args);
+    let line = read_command_line(args)?;
+    if line.help {
+        return Ok(Command::Help);
+    }
+    if line.version {
+        return Ok(Command::Version);
+    }
+    let run = finish(mode, line, command, env)?;
+    Ok(match mode {
+        Mode::Wait => Command::Wait(run),
+        Mode::Check => Command::Check(run),
+    })
+}
+
+/// Splits at the first `--`: what follows is the command to run.
+fn split_command(mut args: Vec<OsString>) -> (Vec<OsString>, Vec<OsString>) {
+    match args.iter().position(|a| a == "--") {
+        Some(i) => {
+            let command = args.split_off(i + 1);
+            args.pop();
+            (args, command)
+        }
+        None => (args, Vec::new()),
+    }
+}
+
+fn read_command_line(args: Vec<OsString>) -> Result<CommandLine, UsageError> {
+    let mut line = CommandLine::default();
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser
+        .next()
+        .map_err(|e| UsageError::UnknownOption(e.to_string()))?
+    {
+        let (flag, spelled) = match arg {
+            Arg::Value(value) => {
+                let text = utf8(value, "a target")?;
+                line.targets.push(Written {
+                    text,
+                    options: TargetOptions::default(),
+                });
+                continue;
+            }
+            Arg::Short(c) => (flags::by_short(c), format!("-{c}")),
+            Arg::Long(name) => (flags::by_long(name), format!("--{name}")),
+        };
+        let long = spelled.starts_with("--");
+        let flag = flag.ok_or_else(|| UsageError::UnknownOption(spelled.clone()))?;
+        match flag.id {
+            Id::Help => line.help = true,
+            Id::Version => line.version = true,
+            _ => {
+                let text = read_value(&mut parser, flag, &spelled, long)?;
+                line.set(flag, spelled, &text)?;
+            }
+        }
+    }
+    Ok(line)
+}
+
+/// The value of an option: the next argument, or for a switch `true`
+/// unless written `--switch=false`.
+fn read_value(
+    parser: &mut lexopt::Parser,
+    flag: &Flag,
+    spelled: &str,
+    long: bool,
+) -> Result<String, UsageError> {
+    let raw = match flag.value {
+        Some(value_name) => Some(parser.value().map_err(|_| UsageError::MissingValue {
+            option: spelled.to_owned(),
+            value: value_name,
+        })?),
+        // Only `--long=value` carries a value for a switch; in `-qv` the
+        // `v` is another switch.
+        None if long => parser.optional_value(),
+        None => None,
+    };
+    match raw {
+        Some(raw) => utf8(raw, spelled),
+        None => Ok("true".to_owned()),
+    }
+}
+
+impl CommandLine {
+    fn set(&mut self, flag: &Flag, spelled: String, text: &str) -> Result<(), UsageError> {
+        let source = Source::Flag(spelled.clone());
+        let given = Given {
+            source: &source,
+            text,
+        };
+        match flag.scope {
+            Scope::Run => self.run.apply(flag.id, &given),
+            Scope::Target(_) => {
+                let layer = match self.targets.last_mut() {
+                    Some(target) => &mut target.options,
+                    None => &mut self.defaults,
+                };
+                layer.apply(flag.id, &given)?;
+                layer.given.push((flag.id, spelled));
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Layers the environment under the command line and builds the targets.
+fn finish(
+    mode: Mode,
+    mut line: CommandLine,
+    command: Vec<OsString>,
+    env: Env<'_>,
+) -> Result<Run, UsageError> {
+    if mode == Mode::Check && !command.is_empty() {
+        return Err(UsageError::CommandAfterCheck);
+    }
+    let (env_run, env_targets) = read_env(env)?;
+    let proxy = ProxyEnv::from_env(env).map_err(|e| UsageError::Invalid {
+        source: Source::Env(e.var),
+        given: e.value,
+        expected: "a proxy URL such as http://proxy:3128".to_owned(),
+    })?;
+    if line.targets.is_empty()
+        && let Some(address) = non_empty(env, "TARGET_ADDRESS")
+    {
+        let options = TargetOptions {
+            name: non_empty(env, "TARGET_NAME"),
+            ..TargetOptions::default()
+        };
+        line.targets.push(Written {
+            text: address,
+            options,
+        });
+    }
+    if line.targets.is_empty() {
+        return Err(UsageError::NoTargets(mode.name()));
+    }
+    if line.defaults.name.is_some() && line.targets.len() > 1 {
+        return Err(UsageError::NameForAll(line.targets.len()));
+    }
+    let defaults = env_targets.under(&line.defaults);
+    let shared = targets::Shared { proxy, env };
+    let targets = line
+        .targets
+        .iter()
+        .map(|t| targets::build(&t.text, &defaults.under(&t.options), &t.options, &shared))
+        .collect::<Result<Vec<_>, _>>()?;
+    let run = env_run.under(&line.run);
+    Ok(Run {
+        targets,
+        timeout: run.deadline(),
+        log: run.log_config(),
+        command,
+    })
+}
+
+/// Reads every option's environment variable into an environment layer.
+/// `TARGET_NAME` is left out: it names only the `TARGET_ADDRESS` target.
+fn read_env(env: Env<'_>) -> Result<(RunOptions, TargetOptions), UsageError> {
+    let mut run = RunOptions::default();
+    let mut target = TargetOptions::default();
+    for flag in flags::FLAGS.iter().filter(|f| f.id != Id::Name) {
+        let Some(var) = flag.env else { continue };
+        let Some(text) = non_empty(env, var) else {
+            continue;
+        };
+        let source = Source::Env(var);
+        let given = Given {
+            source: &source,
+            text: &text,
+        };
+        match flag.scope {
+            Scope::Run => run.apply(flag.id, &given)?,
+            Scope::Target(_) => target.apply(flag.id, &given)?,
+        }
+    }
+    Ok((run, target))
+}
+
+/// A variable's value; empty counts as unset, as with Go's `os.Getenv`.
+fn non_empty(env: Env<'_>, var: &str) -> Option<String> {
+    env(var).filter(|v| !v.trim().is_empty())
+}
+
+fn utf8(value: OsString, what: &str) -> Result<String, UsageError> {
+    value
+        .into_string()
+        .map_err(|_| UsageError::NotUtf8(what.to_owned()))
+}

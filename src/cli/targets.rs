@@ -1,0 +1,150 @@
+//! Turns a target string and its layered options into a [`Target`] ready to
+//! probe, checking everything a probe will need before any network activity:
+//! the address, option kinds, headers, the TLS trust store and the proxy.
+
+use std::time::Duration;
+
+use super::Env;
+use super::error::UsageError;
+use super::flags::{self, Kinds, Scope};
+use super::options::TargetOptions;
+use crate::probe::http::agent::{self, AgentOptions};
+use crate::probe::http::header;
+use crate::probe::http::proxy::ProxyEnv;
+use crate::probe::http::tls::Trust;
+use crate::probe::icmp::Icmp;
+use crate::probe::tcp::Tcp;
+use crate::probe::{Probe, http};
+use crate::target::{self, Address, Scheme, Target};
+
+/// PortPatrol's defaults.
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(2);
+const DEFAULT_DIAL_TIMEOUT: Duration = Duration::from_secs(1);
+const DEFAULT_ICMP_READ_TIMEOUT: Duration = Duration::from_secs(1);
+/// Redirects followed with `--follow-redirects` (Go's and curl's habit).
+const MAX_REDIRECTS: u32 = 10;
+
+/// Settings shared by all targets of a run, read once.
+pub struct Shared<'a> {
+    /// The proxy variables.
+    pub proxy: ProxyEnv,
+    /// The environment, for `SSL_CERT_FILE`.
+    pub env: Env<'a>,
+}
+
+/// Builds one target. `options` is every layer merged; `own` is the layer
+/// written after this target, whose options must apply to its kind.
+pub fn build(
+    text: &str,
+    options: &TargetOptions,
+    own: &TargetOptions,
+    shared: &Shared<'_>,
+) -> Result<Target, UsageError> {
+    let problem = |problem: String| UsageError::Target {
+        target: text.to_owned(),
+        problem,
+    };
+    let address = target::parse(text, options.check_type).map_err(|e| problem(e.to_string()))?;
+    check_kinds(text, &address, own)?;
+    let dial_timeout = options.dial_timeout.unwrap_or(DEFAULT_DIAL_TIMEOUT);
+    let probe = match address.scheme {
+        Scheme::Tcp => Probe::Tcp(Tcp {
+            host: address.host.clone(),
+            port: address.port.unwrap_or_default(),
+            dial_timeout,
+        }),
+        Scheme::Icmp => Probe::Icmp(Icmp {
+            host: address.host.clone(),
+            dial_timeout,
+            read_timeout: options
+                .icmp_read_timeout
+                .unwrap_or(DEFAULT_ICMP_READ_TIMEOUT),
+        }),
+        Scheme::Http | Scheme::Https => Probe::Http(Box::new(
+            build_http(&address, options, dial_timeout, shared).map_err(problem)?,
+        )),
+    };
+    Ok(Target {
+        name: options
+            .name
+            .clone()
+            .unwrap_or_else(|| target::infer_name(&address)),
+        address: text.to_owned(),
+        interval: options.interval.unwrap_or(DEFAULT_INTERVAL),
+        probe,
+    })
+}
+
+/// Refuses an option written after a target of a kind it does not affect
+/// (`--method` after a TCP target): it would silently do nothing.
+fn check_kinds(text: &str, address: &Address, own: &TargetOptions) -> Result<(), UsageError> {
+    let kind = match address.scheme {
+        Scheme::Tcp => "tcp",
+        Scheme::Http => "http",
+        Scheme::Https => "https",
+        Scheme::Icmp => "icmp",
+    };
+    for (id, spelled) in &own.given {
+        let Scope::Target(kinds) = flags::by_id(*id).scope else {
+            continue;
+        };
+        let applies = match kinds {
+            Kinds::All => true,
+            Kinds::Http => matches!(address.scheme, Scheme::Http | Scheme::Https),
+            Kinds::Icmp => address.scheme == Scheme::Icmp,
+        };
+        if !applies {
+            return Err(UsageError::NotForTarget {
+                option: spelled.clone(),
+                applies_to: kinds.describe(),
+                target: text.to_owned(),
+                kind,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn build_http(
+    address: &Address,
+    options: &TargetOptions,
+    dial_timeout: Duration,
+    shared: &Shared<'_>,
+) -> Result<http::Http, String> {
+    let headers = options.headers.clone().unwrap_or_default();
+    header::check_duplicates(&headers, options.allow_duplicate_headers.unwrap_or(false))
+        .map_err(|e| e.to_string())?;
+    let https = address.scheme == Scheme::Https;
+    let follow = options.follow_redirects.unwrap_or(false);
+    let system = || Trust::system((shared.env)("SSL_CERT_FILE").as_deref());
+    let trust = match (options.insecure, &options.ca) {
+        (Some(true), _) => Trust::Insecure,
+        (_, Some(ca)) => ca.clone(),
+        _ if https => system().map_err(|e| e.to_string())?,
+        // A plain http target needs roots only if it may redirect to https;
+        // without a bundle that hop fails later with a TLS error.
+        _ if follow => system().unwrap_or_else(|_| Trust::Roots(Default::default())),
+        _ => Trust::Roots(Default::default()),
+    };
+    let port = address.port.unwrap_or(if https { 443 } else { 80 });
+    let proxy = shared
+        .proxy
+        .for_target(https, &address.host, port)
+        .map(str::to_owned);
+    let agent = agent::build(&AgentOptions {
+        trust,
+        proxy,
+        https,
+        max_redirects: if follow { MAX_REDIRECTS } else { 0 },
+    })
+    .map_err(|e| format!("proxy: {e}"))?;
+    Ok(http::Http {
+        uri: address.uri.clone().ok_or("not a URL")?,
+        method: options.method.clone().unwrap_or(ureq::http::Method::GET),
+        headers,
+        status: options.status.clone().unwrap_or_default(),
+        body_contains: options.body_contains.clone(),
+        dial_timeout,
+        agent,
+    })
+}

@@ -1,0 +1,387 @@
+//! Target strings (`tcp://db:5432`, `db:5432`, `https://api/health`,
+//! `icmp://gw`) taken apart, and the configured [`Target`] built from one.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use ureq::http::Uri;
+
+use crate::probe::Probe;
+
+/// A fully configured target, ready to probe.
+#[derive(Debug)]
+pub struct Target {
+    /// Display name used in log lines (`--name`, else inferred).
+    pub name: String,
+    /// The target string as the user wrote it.
+    pub address: String,
+    /// Time between the starts of two attempts in `rdy wait`.
+    pub interval: Duration,
+    /// How one attempt is made.
+    pub probe: Probe,
+}
+
+/// The probe a target string selects; also the values of `--type` and
+/// `TARGET_CHECK_TYPE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `tcp://host:port` or `host:port`.
+    Tcp,
+    /// `http://...`.
+    Http,
+    /// `https://...`.
+    Https,
+    /// `icmp://host`.
+    Icmp,
+}
+
+/// What `--type` accepts; quoted in error messages.
+pub const CHECK_TYPES: &str = "tcp, http, https or icmp";
+
+impl Scheme {
+    /// Parses a check type name case-insensitively, as PortPatrol does.
+    pub fn parse(text: &str) -> Option<Scheme> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "tcp" => Some(Scheme::Tcp),
+            "http" => Some(Scheme::Http),
+            "https" => Some(Scheme::Https),
+            "icmp" => Some(Scheme::Icmp),
+            _ => None,
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            Scheme::Tcp => "tcp://",
+            Scheme::Http => "http://",
+            Scheme::Https => "https://",
+            Scheme::Icmp => "icmp://",
+        }
+    }
+
+    fn is_http(self) -> bool {
+        matches!(self, Scheme::Http | Scheme::Https)
+    }
+}
+
+/// A target string taken apart.
+#[derive(Debug, Clone)]
+pub struct Address {
+    /// Which probe it selects.
+    pub scheme: Scheme,
+    /// Host name or IP literal, without IPv6 brackets.
+    pub host: String,
+    /// The port; `None` only for ICMP.
+    pub port: Option<u16>,
+    /// The full URL of an HTTP(S) target.
+    pub uri: Option<Uri>,
+}
+
+/// Why a target string was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvalidTarget {
+    /// Nothing was given.
+    Empty,
+    /// A scheme rdy does not probe.
+    UnknownScheme(String),
+    /// `--type` says one thing, the scheme another.
+    TypeConflict { check_type: String, scheme: String },
+    /// A TCP target without `:port`.
+    MissingPort,
+    /// The port is not 1-65535.
+    BadPort(String),
+    /// The host is empty or has characters no host name has.
+    BadHost(String),
+    /// An IPv6 literal without brackets next to a port.
+    Ipv6NeedsBrackets,
+    /// The URL does not parse.
+    BadUrl(String),
+    /// `user:password@` in the URL.
+    Credentials,
+    /// Something after the host of an `icmp://` target.
+    IcmpExtra,
+    /// Something after `host:port` of a TCP target.
+    TcpExtra,
+}
+
+impl fmt::Display for InvalidTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InvalidTarget::Empty => f.write_str("empty target"),
+            InvalidTarget::UnknownScheme(s) => write!(
+                f,
+                "unknown scheme {s:?}; accepted: tcp://host:port, host:port, \
+                 http://..., https://..., icmp://host"
+            ),
+            InvalidTarget::TypeConflict { check_type, scheme } => write!(
+                f,
+                "check type {check_type} conflicts with the {scheme}:// scheme of the address"
+            ),
+            InvalidTarget::MissingPort => f.write_str("missing port; expected host:port"),
+            InvalidTarget::BadPort(p) => write!(f, "port {p:?} is not a number from 1 to 65535"),
+            InvalidTarget::BadHost(h) => write!(f, "host {h:?} is not a host name or IP address"),
+            InvalidTarget::Ipv6NeedsBrackets => {
+                f.write_str("an IPv6 address with a port needs brackets, e.g. [::1]:8080")
+            }
+            InvalidTarget::BadUrl(e) => write!(f, "not a valid URL: {e}"),
+            InvalidTarget::Credentials => f.write_str(
+                "credentials in the URL are not supported; \
+                 send them with --header Authorization=...",
+            ),
+            InvalidTarget::IcmpExtra => {
+                f.write_str("an icmp target is icmp://host, without port or path")
+            }
+            InvalidTarget::TcpExtra => {
+                f.write_str("a tcp target is host:port, without path or query")
+            }
+        }
+    }
+}
+
+/// Parses a target string. `check_type` (`--type`, `TARGET_CHECK_TYPE`)
+/// supplies the scheme of an address written without one; without either,
+/// an address is TCP, as in PortPatrol.
+pub fn parse(text: &str, check_type: Option<Scheme>) -> Result<Address, InvalidTarget> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(InvalidTarget::Empty);
+    }
+    let (scheme, rest) = match text.split_once("://") {
+        Some((written, rest)) => {
+            let scheme = Scheme::parse(written)
+                .ok_or_else(|| InvalidTarget::UnknownScheme(format!("{written}://")))?;
+            check_agreement(check_type, scheme)?;
+            (scheme, rest)
+        }
+        None => (check_type.unwrap_or(Scheme::Tcp), text),
+    };
+    match scheme {
+        Scheme::Tcp => parse_tcp(rest),
+        Scheme::Icmp => parse_icmp(rest),
+        Scheme::Http | Scheme::Https => parse_url(&format!("{}{rest}", scheme.prefix()), scheme),
+    }
+}
+
+fn check_agreement(check_type: Option<Scheme>, scheme: Scheme) -> Result<(), InvalidTarget> {
+    match check_type {
+        None => Ok(()),
+        // PortPatrol treats http and https as one check type.
+        Some(t) if t == scheme || (t.is_http() && scheme.is_http()) => Ok(()),
+        Some(t) => Err(InvalidTarget::TypeConflict {
+            check_type: t.prefix().trim_end_matches("://").to_owned(),
+            scheme: scheme.prefix().trim_end_matches("://").to_owned(),
+        }),
+    }
+}
+
+fn parse_tcp(rest: &str) -> Result<Address, InvalidTarget> {
+    if rest.contains(['/', '?', '#']) {
+        return Err(InvalidTarget::TcpExtra);
+    }
+    let (host, port) = split_host_port(rest)?;
+    let port = port.ok_or(InvalidTarget::MissingPort)?;
+    Ok(Address {
+        scheme: Scheme::Tcp,
+        host,
+        port: Some(port),
+        uri: None,
+    })
+}
+
+fn parse_icmp(rest: &str) -> Result<Address, InvalidTarget> {
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.contains(['/', '?', '#']) {
+        return Err(InvalidTarget::IcmpExtra);
+    }
+    // A bare IPv6 literal is unambiguous here: ICMP has no port.
+    let host = if rest.parse::<IpAddr>().is_ok() {
+        rest.to_owned()
+    } else {
+        match split_host_port(rest)? {
+            (host, None) => host,
+            (_, Some(_)) => return Err(InvalidTarget::IcmpExtra),
+        }
+    };
+    Ok(Address {
+        scheme: Scheme::Icmp,
+        host,
+        port: None,
+        uri: None,
+    })
+}
+
+fn parse_url(url: &str, scheme: Scheme) -> Result<Address, InvalidTarget> {
+    let uri: Uri = url
+        .parse()
+        .map_err(|e: ureq::http::uri::InvalidUri| InvalidTarget::BadUrl(e.to_string()))?;
+    let authority = uri
+        .authority()
+        .ok_or_else(|| InvalidTarget::BadUrl("no host".to_owned()))?;
+    if authority.as_str().contains('@') {
+        return Err(InvalidTarget::Credentials);
+    }
+    let (host, port) = split_host_port(authority.as_str())?;
+    let default_port = if scheme == Scheme::Https { 443 } else { 80 };
+    Ok(Address {
+        scheme,
+        host,
+        port: Some(port.unwrap_or(default_port)),
+        uri: Some(uri),
+    })
+}
+
+/// Splits `host[:port]` or `[v6][:port]`, validating both parts.
+fn split_host_port(text: &str) -> Result<(String, Option<u16>), InvalidTarget> {
+    let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+        let (host, tail) = rest
+            .split_once(']')
+            .ok_or_else(|| InvalidTarget::BadHost(text.to_owned()))?;
+        if host.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(InvalidTarget::BadHost(host.to_owned()));
+        }
+        match tail {
+            "" => (host, None),
+            _ => match tail.strip_prefix(':') {
+                Some(port) => (host, Some(port)),
+                None => return Err(InvalidTarget::BadHost(text.to_owned())),
+            },
+        }
+    } else {
+        match text.split_once(':') {
+            Some((_, tail)) if tail.contains(':') => return Err(InvalidTarget::Ipv6NeedsBrackets),
+            Some((host, port)) => (host, Some(port)),
+            None => (text, None),
+        }
+    };
+    if !is_host(host) {
+        return Err(InvalidTarget::BadHost(host.to_owned()));
+    }
+    let port = port.map(parse_port).transpose()?;
+    Ok((host.to_owned(), port))
+}
+
+fn parse_port(text: &str) -> Result<u16, InvalidTarget> {
+    match text.parse::<u16>() {
+        Ok(p) if p > 0 && text.bytes().all(|b| b.is_ascii_digit()) => Ok(p),
+        _ => Err(InvalidTarget::BadPort(text.to_owned())),
+    }
+}
+
+/// An IP literal or a DNS name: labels of letters, digits, `-` and `_`
+/// (service records and some cluster names use it), at most 253 bytes.
+fn is_host(host: &str) -> bool {
+    if host.parse::<IpAddr>().is_ok() {
+        return true;
+    }
+    let name = host.strip_suffix('.').unwrap_or(host);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// The display name of a target without `--name`: its host, as PortPatrol
+/// infers `TARGET_NAME` (`http://postgres.default.svc:5432` →
+/// `postgres.default.svc`).
+pub fn infer_name(address: &Address) -> String {
+    address.host.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(text: &str) -> Address {
+        parse(text, None).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    #[test]
+    fn tcp_forms() {
+        let a = ok("db:5432");
+        assert_eq!(
+            (a.scheme, a.host.as_str(), a.port),
+            (Scheme::Tcp, "db", Some(5432))
+        );
+        let a = ok("tcp://[::1]:80");
+        assert_eq!((a.host.as_str(), a.port), ("::1", Some(80)));
+        let a = ok("127.0.0.1:1");
+        assert_eq!(a.host, "127.0.0.1");
+        assert_eq!(
+            ok("postgres.default.svc.cluster.local.:5432").port,
+            Some(5432)
+        );
+    }
+
+    #[test]
+    fn http_forms_and_names() {
+        let a = ok("http://postgres.default.svc.cluster.local:5432");
+        assert_eq!(a.scheme, Scheme::Http);
+        assert_eq!(infer_name(&a), "postgres.default.svc.cluster.local");
+        let a = ok("https://[::1]/healthz?x=1");
+        assert_eq!((a.host.as_str(), a.port), ("::1", Some(443)));
+        assert_eq!(ok("HTTP://web").scheme, Scheme::Http);
+        assert_eq!(ok("TCP://db:1").scheme, Scheme::Tcp);
+    }
+
+    #[test]
+    fn icmp_forms() {
+        assert_eq!(ok("icmp://127.0.0.1").host, "127.0.0.1");
+        assert_eq!(ok("icmp://::1").host, "::1");
+        assert_eq!(ok("icmp://[::1]").host, "::1");
+        assert_eq!(ok("icmp://gateway/").host, "gateway");
+    }
+
+    #[test]
+    fn check_type_fills_in_the_scheme() {
+        let a = parse("web:8080", Some(Scheme::Http)).unwrap();
+        assert_eq!(a.uri.unwrap().to_string(), "http://web:8080/");
+        assert_eq!(
+            parse("gw", Some(Scheme::Icmp)).unwrap().scheme,
+            Scheme::Icmp
+        );
+        assert!(parse("https://web", Some(Scheme::Http)).is_ok());
+        assert_eq!(
+            parse("http://web", Some(Scheme::Tcp)).unwrap_err(),
+            InvalidTarget::TypeConflict {
+                check_type: "tcp".into(),
+                scheme: "http".into()
+            }
+        );
+    }
+
+    #[test]
+    fn refusals() {
+        let cases = [
+            ("", InvalidTarget::Empty),
+            ("db", InvalidTarget::MissingPort),
+            ("db:0", InvalidTarget::BadPort("0".into())),
+            ("db:65536", InvalidTarget::BadPort("65536".into())),
+            ("db:+80", InvalidTarget::BadPort("+80".into())),
+            ("::1:80", InvalidTarget::Ipv6NeedsBrackets),
+            ("ftp://x", InvalidTarget::UnknownScheme("ftp://".into())),
+            ("udp://x:1", InvalidTarget::UnknownScheme("udp://".into())),
+            ("db host:1", InvalidTarget::BadHost("db host".into())),
+            (":80", InvalidTarget::BadHost(String::new())),
+            ("db:80/x", InvalidTarget::TcpExtra),
+            ("icmp://gw:80", InvalidTarget::IcmpExtra),
+            ("icmp://gw/x", InvalidTarget::IcmpExtra),
+            ("http://u:p@web/", InvalidTarget::Credentials),
+            ("[zz]:80", InvalidTarget::BadHost("zz".into())),
+            ("a..b:1", InvalidTarget::BadHost("a..b".into())),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse(text, None).unwrap_err(), want, "{text:?}");
+        }
+        assert!(matches!(
+            parse("http://", None),
+            Err(InvalidTarget::BadUrl(_))
+        ));
+        assert!(parse("http://web:99999/", None).is_err());
+    }
+}

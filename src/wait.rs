@@ -1,0 +1,235 @@
+//! `rdy wait` and `rdy check`: every target probed in parallel, each on its
+//! own thread, under one optional deadline.
+//!
+//! Threads are detached rather than scoped: when one target can never become
+//! ready (exit 3) the run must end at once, not after the other targets'
+//! current attempts finish. The process exits right after, so the targets
+//! are borrowed for `'static`.
+
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::duration::Human;
+use crate::log;
+use crate::probe::ProbeError;
+use crate::target::Target;
+
+/// Stack for probe threads: a TLS handshake needs a few tens of KiB; the
+/// 2 MiB default only inflates the address space.
+const PROBE_STACK: usize = 512 * 1024;
+
+/// How a run ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Every target is ready.
+    Ready,
+    /// Some targets are not ready (`check` failed, `wait` timed out).
+    NotReady,
+    /// A target can never become ready.
+    Fatal,
+}
+
+impl Outcome {
+    /// The exit code of design.md.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Outcome::Ready => 0,
+            Outcome::NotReady => 1,
+            Outcome::Fatal => 3,
+        }
+    }
+}
+
+/// What one target's thread reports.
+enum Report {
+    Ready,
+    NotReady(ProbeError),
+    Fatal(ProbeError),
+}
+
+/// Retries every target until it is ready, the deadline passes, or one
+/// target can never become ready.
+pub fn wait(targets: &'static [Target], timeout: Option<Duration>) -> Outcome {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    for target in targets {
+        target_line(
+            log::info(format_args!(
+                "Waiting for {} to become ready...",
+                target.name
+            )),
+            target,
+        )
+        .field("target", &target.address)
+        .emit();
+    }
+    let outcome = collect(targets, move |target| retry(target, deadline));
+    if let Some(timeout) = timeout {
+        for (target, error) in &outcome.not_ready {
+            target_line(
+                log::error(format_args!(
+                    "{} is not ready after {} ✗",
+                    target.name,
+                    Human(timeout)
+                )),
+                target,
+            )
+            .field("error", error)
+            .emit();
+        }
+    }
+    outcome.into()
+}
+
+/// Makes one attempt per target.
+pub fn check(targets: &'static [Target], timeout: Option<Duration>) -> Outcome {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let outcome = collect(targets, move |target| {
+        match target.probe.attempt(attempt_deadline(target, deadline)) {
+            Ok(()) => {
+                target_line(
+                    log::info(format_args!("{} is ready ✓", target.name)),
+                    target,
+                )
+                .emit();
+                Report::Ready
+            }
+            Err(e) if e.is_fatal() => Report::Fatal(e),
+            Err(e) => {
+                target_line(
+                    log::error(format_args!("{} is not ready ✗", target.name)),
+                    target,
+                )
+                .field("error", &e)
+                .emit();
+                Report::NotReady(e)
+            }
+        }
+    });
+    outcome.into()
+}
+
+/// The collected reports: not-ready targets in command-line order.
+struct Collected {
+    not_ready: Vec<(&'static Target, ProbeError)>,
+    fatal: bool,
+}
+
+impl From<Collected> for Outcome {
+    fn from(c: Collected) -> Outcome {
+        match (c.fatal, c.not_ready.is_empty()) {
+            (true, _) => Outcome::Fatal,
+            (false, true) => Outcome::Ready,
+            (false, false) => Outcome::NotReady,
+        }
+    }
+}
+
+/// Runs `probe` for every target in parallel and gathers the reports. The
+/// first fatal report ends the collection at once.
+fn collect(
+    targets: &'static [Target],
+    probe: impl Fn(&'static Target) -> Report + Send + Copy + 'static,
+) -> Collected {
+    let (tx, rx) = mpsc::channel();
+    // The first target runs on this thread: a single-target `check` then
+    // spawns nothing.
+    for (i, target) in targets.iter().enumerate().skip(1) {
+        let report = tx.clone();
+        let spawned = thread::Builder::new()
+            .stack_size(PROBE_STACK)
+            .spawn(move || {
+                let _ = report.send((i, probe(target)));
+            });
+        if let Err(e) = spawned {
+            let _ = tx.send((i, Report::NotReady(ProbeError::Io(e))));
+        }
+    }
+    if let Some(first) = targets.first() {
+        let _ = tx.send((0, probe(first)));
+    }
+    drop(tx);
+    let mut not_ready = Vec::new();
+    for (i, report) in rx.iter().take(targets.len()) {
+        match report {
+            Report::Ready => {}
+            Report::NotReady(e) => not_ready.push((i, e)),
+            Report::Fatal(e) => {
+                let target = &targets[i];
+                target_line(
+                    log::error(format_args!("{} can never become ready ✗", target.name)),
+                    target,
+                )
+                .field("error", &e)
+                .emit();
+                return Collected {
+                    not_ready: Vec::new(),
+                    fatal: true,
+                };
+            }
+        }
+    }
+    not_ready.sort_by_key(|(i, _)| *i);
+    Collected {
+        not_ready: not_ready
+            .into_iter()
+            .map(|(i, e)| (&targets[i], e))
+            .collect(),
+        fatal: false,
+    }
+}
+
+/// One target's retry loop. Attempts start every `interval` (start to
+/// start, so a slow failure does not stretch the cadence) until one
+/// succeeds or the deadline passes.
+fn retry(target: &Target, deadline: Option<Instant>) -> Report {
+    let mut attempt: u64 = 0;
+    loop {
+        attempt += 1;
+        let started = Instant::now();
+        let error = match target.probe.attempt(attempt_deadline(target, deadline)) {
+            Ok(()) => {
+                target_line(
+                    log::info(format_args!("{} is ready ✓", target.name)),
+                    target,
+                )
+                .extra("attempt", attempt)
+                .emit();
+                return Report::Ready;
+            }
+            Err(e) if e.is_fatal() => return Report::Fatal(e),
+            Err(e) => e,
+        };
+        target_line(
+            log::warn(format_args!("{} is not ready ✗", target.name)),
+            target,
+        )
+        .field("error", &error)
+        .extra("attempt", attempt)
+        .emit();
+        let next = started + target.interval;
+        let wake = deadline.map_or(next, |d| d.min(next));
+        thread::sleep(wake.saturating_duration_since(Instant::now()));
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Report::NotReady(error);
+        }
+    }
+}
+
+fn attempt_deadline(target: &Target, deadline: Option<Instant>) -> Instant {
+    let own = Instant::now() + target.probe.budget();
+    deadline.map_or(own, |d| d.min(own))
+}
+
+/// Adds the fields `-v` shows on every line about a target.
+fn target_line(line: log::Line, target: &Target) -> log::Line {
+    if !line.enabled() {
+        return line;
+    }
+    line.extra("target_name", &target.name)
+        .extra("target_address", &target.address)
+        .extra("check_type", target.probe.kind())
+        .extra("interval", Human(target.interval))
+        .extra("dial_timeout", Human(target.probe.budget()))
+        .extra("version", env!("CARGO_PKG_VERSION"))
+}
