@@ -1,0 +1,63 @@
+//! A throwaway certificate authority and server certificates, generated per
+//! test with rcgen.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// A CA, a server certificate it signed, and the CA written to a file.
+pub struct Pki {
+    /// The CA certificate in PEM.
+    pub ca_pem: String,
+    /// Where the CA PEM was written.
+    pub ca_file: PathBuf,
+    /// A server configuration presenting the signed certificate.
+    pub server: Arc<rustls::ServerConfig>,
+}
+
+/// A distinct name per CA, so two test CAs never look like one issuer.
+fn next_ca_number() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Makes a CA and a server certificate for `names` (DNS names or IPs).
+pub fn pki(names: &[&str]) -> Pki {
+    let ca_key = KeyPair::generate().expect("ca key");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    ca_params.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        format!("rdy test CA {}", next_ca_number()),
+    );
+    let ca_cert = ca_params.self_signed(&ca_key).expect("ca cert");
+    let issuer = Issuer::new(ca_params, ca_key);
+
+    let leaf_key = KeyPair::generate().expect("leaf key");
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let leaf_params = CertificateParams::new(names).expect("leaf params");
+    let leaf = leaf_params
+        .signed_by(&leaf_key, &issuer)
+        .expect("leaf cert");
+
+    let dir = super::temp_dir("pki");
+    let ca_file = super::write_file(&dir, "ca.pem", ca_cert.pem().as_bytes());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+    let chain: Vec<CertificateDer<'static>> = vec![leaf.der().clone()];
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("server cert");
+    Pki {
+        ca_pem: ca_cert.pem(),
+        ca_file,
+        server: Arc::new(server),
+    }
+}

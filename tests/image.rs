@@ -1,0 +1,125 @@
+//! The release artefacts: the static binary runs from an empty root, and the
+//! scratch image holds nothing but it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use common::net::{HttpServer, Reply, TcpServer};
+use common::{Rdy, skip_unless_root, temp_dir};
+
+/// Builds `dist/rdy` with `build.sh` (incrementally) once per test run.
+fn static_binary() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let out = Command::new(root.join("build.sh"))
+            .current_dir(root)
+            .output()
+            .expect("run build.sh");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "build.sh failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("dist/rdy: "), "{stdout}");
+        root.join("dist/rdy")
+    })
+}
+
+#[test]
+fn the_static_binary_runs_from_an_empty_root() {
+    if skip_unless_root("the_static_binary_runs_from_an_empty_root") {
+        return;
+    }
+    let root = temp_dir("chroot");
+    std::fs::copy(static_binary(), root.join("rdy")).expect("copy binary");
+    let entries: Vec<_> = std::fs::read_dir(&root).unwrap().collect();
+    assert_eq!(entries.len(), 1, "the root holds only the binary");
+
+    let tcp = TcpServer::start();
+    let http = HttpServer::start(|_| Reply::status(200));
+    let out = Rdy::new(&[
+        "check",
+        &format!("localhost:{}", tcp.port),
+        &format!("http://localhost:{}/", http.port),
+        "icmp://127.0.0.1",
+    ])
+    .wrapped(&["chroot", root.to_str().unwrap()], "/rdy")
+    .run();
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+
+    let usage = Rdy::new(&["wait", "db"])
+        .wrapped(&["chroot", root.to_str().unwrap()], "/rdy")
+        .run();
+    assert_eq!(usage.code, Some(2), "{}", usage.stderr);
+}
+
+fn buildah(args: &[&str]) -> String {
+    let out = Command::new("buildah")
+        .args(["--storage-driver", "vfs"])
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run buildah");
+    assert!(
+        out.status.success(),
+        "buildah {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn the_scratch_image_holds_only_the_binary() {
+    if skip_unless_root("the_scratch_image_holds_only_the_binary") {
+        return;
+    }
+    if Command::new("buildah").arg("--version").output().is_err() {
+        eprintln!(
+            "SKIPPED the_scratch_image_holds_only_the_binary: buildah not installed (.ci/run installs it)"
+        );
+        return;
+    }
+    static_binary();
+    let tag = format!("localhost/rdy-test:{}", std::process::id());
+    buildah(&[
+        "bud",
+        "--isolation",
+        "chroot",
+        "-q",
+        "-f",
+        "Dockerfile.scratch",
+        "-t",
+        &tag,
+        ".",
+    ]);
+    let config = buildah(&[
+        "inspect",
+        "--format",
+        "{{.OCIv1.Config.User}} {{.OCIv1.Config.Entrypoint}}",
+        &tag,
+    ]);
+    assert_eq!(config, "65532:65532 [/rdy]");
+
+    let container = buildah(&["from", &tag]);
+    let mount = buildah(&["mount", &container]);
+    let files: Vec<String> = std::fs::read_dir(&mount)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let version = Rdy::new(&["--version"])
+        .wrapped(&["chroot", &mount], "/rdy")
+        .run();
+    buildah(&["umount", &container]);
+    buildah(&["rm", &container]);
+    buildah(&["rmi", &tag]);
+    assert_eq!(files, ["rdy"]);
+    assert_eq!(
+        version.stdout,
+        concat!("rdy ", env!("CARGO_PKG_VERSION"), "\n")
+    );
+}
