@@ -131,7 +131,9 @@ fn collect(
     targets: &'static [Target],
     probe: impl Fn(&'static Target) -> Report + Send + Copy + 'static,
 ) -> Collected {
-    let (tx, rx) = mpsc::channel();
+    // The same bounded channel type as the resolver's: one monomorphised
+    // channel in the binary instead of two.
+    let (tx, rx) = mpsc::sync_channel(targets.len());
     // The first target runs on this thread: a single-target `check` then
     // spawns nothing.
     for (i, target) in targets.iter().enumerate().skip(1) {
@@ -149,11 +151,12 @@ fn collect(
         let _ = tx.send((0, probe(first)));
     }
     drop(tx);
-    let mut not_ready = Vec::new();
+    // Indexed by target, so the summary keeps command-line order.
+    let mut not_ready: Vec<Option<ProbeError>> = targets.iter().map(|_| None).collect();
     for (i, report) in rx.iter().take(targets.len()) {
         match report {
             Report::Ready => {}
-            Report::NotReady(e) => not_ready.push((i, e)),
+            Report::NotReady(e) => not_ready[i] = Some(e),
             Report::Fatal(e) => {
                 let target = &targets[i];
                 target_line(
@@ -169,11 +172,11 @@ fn collect(
             }
         }
     }
-    not_ready.sort_by_key(|(i, _)| *i);
     Collected {
-        not_ready: not_ready
-            .into_iter()
-            .map(|(i, e)| (&targets[i], e))
+        not_ready: targets
+            .iter()
+            .zip(not_ready)
+            .filter_map(|(target, e)| Some((target, e?)))
             .collect(),
         fatal: false,
     }

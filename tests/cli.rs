@@ -395,3 +395,21 @@ fn quiet_keeps_only_errors() {
     assert_eq!(lines.len(), 1, "{}", out.stderr);
     assert!(lines[0].contains("level=ERROR"), "{}", lines[0]);
 }
+
+#[test]
+fn readme_documents_every_option_and_variable() {
+    let readme = include_str!("../README.md");
+    for flag in rdy::cli::flags::FLAGS {
+        assert!(
+            readme.contains(&format!("--{}", flag.long)),
+            "--{} missing from README",
+            flag.long
+        );
+        if let Some(env) = flag.env {
+            assert!(
+                readme.contains(&format!("`{env}`")),
+                "{env} missing from README"
+            );
+        }
+    }
+}
