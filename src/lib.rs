@@ -8,9 +8,12 @@
 pub mod base64;
 pub mod cli;
 pub mod duration;
+pub mod exec;
+pub mod hooks;
 pub mod log;
 pub mod probe;
 pub mod resolve;
 pub mod signal;
+pub mod supervise;
 pub mod target;
 pub mod wait;

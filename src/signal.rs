@@ -45,6 +45,16 @@ impl Blocked {
         Blocked::block(&TERMINATING)
     }
 
+    /// Blocks more signals too; threads spawned afterwards inherit them.
+    pub fn also(self, signals: &[Signal]) -> Blocked {
+        let more = Blocked::block(signals);
+        let mut set = self.set;
+        for signal in more.set.iter() {
+            set.add(signal);
+        }
+        Blocked { set }
+    }
+
     /// Sleeps until one of the blocked signals arrives and returns it.
     pub fn wait(&self) -> Signal {
         loop {
@@ -54,6 +64,16 @@ impl Blocked {
             }
         }
     }
+}
+
+/// Unblocks every signal in the calling thread, for a program about to be
+/// exec'd: the signal mask survives `execve`, and Rust's `Command` no longer
+/// resets it (since 1.83 it inherits the parent's mask on purpose).
+/// `pthread_sigmask` is async-signal-safe, so this may run between `fork`
+/// and `exec`.
+pub fn unblock_all() -> std::io::Result<()> {
+    pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
+        .map_err(std::io::Error::from)
 }
 
 /// The shell convention for "killed by signal N": 128+N (143 for SIGTERM,

@@ -286,6 +286,15 @@ fn is_host(host: &str) -> bool {
         })
 }
 
+/// A target string as it may appear in a log line: the query, which may
+/// carry a token (`?token=…`), is cut off.
+pub fn redacted(address: &str) -> std::borrow::Cow<'_, str> {
+    match address.split_once('?') {
+        Some((before, _)) => format!("{before}?…").into(),
+        None => address.into(),
+    }
+}
+
 /// The display name of a target without `--name`: its host, as PortPatrol
 /// infers `TARGET_NAME` (`http://postgres.default.svc:5432` →
 /// `postgres.default.svc`).
@@ -353,6 +362,15 @@ mod tests {
                 scheme: "http".into()
             }
         );
+    }
+
+    #[test]
+    fn queries_are_cut_from_logged_addresses() {
+        assert_eq!(
+            redacted("https://api/health?token=s3cret"),
+            "https://api/health?…"
+        );
+        assert_eq!(redacted("db:5432"), "db:5432");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::duration::Human;
 use crate::log;
 use crate::probe::ProbeError;
-use crate::target::Target;
+use crate::target::{self, Target};
 
 /// Stack for probe threads: a TLS handshake needs a few tens of KiB; the
 /// 2 MiB default only inflates the address space.
@@ -230,7 +230,7 @@ fn target_line(line: log::Line, target: &Target) -> log::Line {
         return line;
     }
     line.extra("target_name", &target.name)
-        .extra("target_address", &target.address)
+        .extra("target_address", target::redacted(&target.address))
         .extra("check_type", target.probe.kind())
         .extra("interval", Human(target.interval))
         .extra("dial_timeout", Human(target.probe.budget()))

@@ -11,6 +11,11 @@ pub enum Id {
     Verbose,
     Help,
     Version,
+    Supervise,
+    ThenPost,
+    WaitBefore,
+    WaitAfter,
+    Strict,
     Name,
     CheckType,
     Interval,
@@ -145,6 +150,21 @@ pub const FLAGS: &[Flag] = &[
          bundle. Example: --ca-file /etc/rdy/ca.pem"),
     flag(Id::IcmpReadTimeout, "icmp-read-timeout", None, Some("ICMP_READ_TIMEOUT"), Some("DUR"), Target(Icmp),
         "How long to wait for the echo reply [default: 1s]."),
+    flag(Id::Supervise, "supervise", None, Some("RDY_SUPERVISE"), None, Run,
+        "Run the command after -- as a child instead of exec'ing it: forward \
+         signals to it, reap zombies as PID 1, exit with its status."),
+    flag(Id::ThenPost, "then-post", None, Some("RDY_THEN_POST"), Some("URL"), Run,
+        "After the command exits, or the wait fails, POST to URL; repeatable \
+         (the variable takes a comma list). Failures are logged and never \
+         change the exit code. Implies --supervise. \
+         Example: --then-post http://localhost:15020/quitquitquit"),
+    flag(Id::WaitBefore, "wait-before", None, Some("WAIT_BEFORE"), Some("DUR"), Run,
+        "Sleep DUR before the first attempt [default: 0]."),
+    flag(Id::WaitAfter, "wait-after", None, Some("WAIT_AFTER"), Some("DUR"), Run,
+        "Sleep DUR once every target is ready, before the command [default: 0]."),
+    flag(Id::Strict, "strict", Some('s'), None, None, Run,
+        "Accepted for wait-for-it's command line; rdy never runs the command \
+         unless every target is ready."),
     flag(Id::LogFormat, "log-format", None, Some("RDY_LOG_FORMAT"), Some("FORMAT"), Run,
         "logfmt or json [default: logfmt]."),
     flag(Id::Quiet, "quiet", Some('q'), Some("RDY_QUIET"), None, Run,

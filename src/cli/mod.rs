@@ -5,6 +5,7 @@
 //! parsed on the spot, so the first mistake ends parsing with a message that
 //! names it. Nothing here touches the network.
 
+pub mod compose_wait;
 pub mod error;
 pub mod flags;
 pub mod help;
@@ -19,7 +20,9 @@ use lexopt::Arg;
 use self::error::{Source, UsageError};
 use self::flags::{Flag, Id, Scope};
 use self::options::{Given, RunOptions, TargetOptions};
+use crate::exec::Program;
 use crate::log;
+use crate::probe::http::Http;
 use crate::probe::http::proxy::ProxyEnv;
 use crate::target::Target;
 
@@ -48,8 +51,15 @@ pub struct Run {
     pub timeout: Option<Duration>,
     /// Logger settings.
     pub log: log::Config,
-    /// `-- COMMAND ARGS...` to run once every target is ready.
-    pub command: Vec<OsString>,
+    /// `--wait-before`: a pause before the first attempt.
+    pub before: Duration,
+    /// `--wait-after`: a pause after every target is ready.
+    pub after: Duration,
+    /// `-- COMMAND ARGS...` (or `WAIT_COMMAND`) to start once every target
+    /// is ready.
+    pub program: Option<Program>,
+    /// `--then-post` requests, sent when the run ends.
+    pub hooks: Vec<Http>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,9 +81,12 @@ impl Mode {
 pub fn parse(args: Vec<OsString>, env: Env<'_>) -> Result<Command, UsageError> {
     let mut args = args.into_iter();
     let Some(first) = args.next() else {
-        return match non_empty(env, "TARGET_ADDRESS") {
-            Some(_) => parse_run(Mode::Wait, Vec::new(), env),
-            None => Err(UsageError::NoCommand),
+        let seeded = ["TARGET_ADDRESS", "WAIT_HOSTS"]
+            .iter()
+            .any(|var| non_empty(env, var).is_some());
+        return match seeded {
+            true => parse_run(Mode::Wait, Vec::new(), env),
+            false => Err(UsageError::NoCommand),
         };
     };
     let rest: Vec<OsString> = args.collect();
@@ -220,15 +233,16 @@ fn finish(
     if mode == Mode::Check && !command.is_empty() {
         return Err(UsageError::CommandAfterCheck);
     }
+    // Targets come from the environment only when none are on the line.
+    let from_env = line.targets.is_empty();
+    let compose = compose_wait::read(env, from_env)?;
     let (env_run, env_targets) = read_env(env)?;
     let proxy = ProxyEnv::from_env(env).map_err(|e| UsageError::Invalid {
         source: Source::Env(e.var),
         given: e.value,
         expected: "a proxy URL such as http://proxy:3128".to_owned(),
     })?;
-    if line.targets.is_empty()
-        && let Some(address) = non_empty(env, "TARGET_ADDRESS")
-    {
+    if from_env && let Some(address) = non_empty(env, "TARGET_ADDRESS") {
         let options = TargetOptions {
             name: non_empty(env, "TARGET_NAME"),
             ..TargetOptions::default()
@@ -238,25 +252,49 @@ fn finish(
             options,
         });
     }
+    if from_env {
+        for host in &compose.hosts {
+            line.targets.push(Written {
+                text: host.clone(),
+                options: TargetOptions::default(),
+            });
+        }
+    }
     if line.targets.is_empty() {
         return Err(UsageError::NoTargets(mode.name()));
     }
     if line.defaults.name.is_some() && line.targets.len() > 1 {
         return Err(UsageError::NameForAll(line.targets.len()));
     }
-    let defaults = env_targets.under(&line.defaults);
+    let defaults = compose.targets.under(&env_targets).under(&line.defaults);
     let shared = targets::Shared { proxy, env };
     let targets = line
         .targets
         .iter()
         .map(|t| targets::build(&t.text, &defaults.under(&t.options), &t.options, &shared))
         .collect::<Result<Vec<_>, _>>()?;
-    let run = env_run.under(&line.run);
+    let run = compose.run.under(&env_run).under(&line.run);
+    let hooks = match mode {
+        Mode::Wait => run.then_post.as_deref().unwrap_or_default(),
+        Mode::Check => &[],
+    };
+    let hooks = hooks
+        .iter()
+        .map(|url| targets::hook(url, &defaults, &shared))
+        .collect::<Result<Vec<_>, _>>()?;
+    let command = Some(command).filter(|c| !c.is_empty()).or(compose.command);
+    let program = command.map(|argv| Program {
+        argv,
+        supervise: run.supervise.unwrap_or(false) || !hooks.is_empty(),
+    });
     Ok(Run {
         targets,
         timeout: run.deadline(),
         log: run.log_config(),
-        command,
+        before: run.wait_before.unwrap_or_default(),
+        after: run.wait_after.unwrap_or_default(),
+        program,
+        hooks,
     })
 }
 

@@ -45,6 +45,11 @@ pub struct RunOptions {
     pub log_format: Option<log::Format>,
     pub quiet: Option<bool>,
     pub verbose: Option<bool>,
+    pub supervise: Option<bool>,
+    /// `--then-post` URLs, checked when the run is assembled.
+    pub then_post: Option<Vec<String>>,
+    pub wait_before: Option<Duration>,
+    pub wait_after: Option<Duration>,
 }
 
 /// What a boolean value may look like; Go's `strconv.ParseBool` set, which
@@ -136,9 +141,7 @@ impl TargetOptions {
                 })?;
                 self.ca = Some(trust);
             }
-            Id::Timeout | Id::LogFormat | Id::Quiet | Id::Verbose | Id::Help | Id::Version => {
-                unreachable!("{id:?} is not a per-target option")
-            }
+            _ => unreachable!("{id:?} is not a per-target option"),
         }
         Ok(())
     }
@@ -197,6 +200,27 @@ impl RunOptions {
             }
             Id::Quiet => self.quiet = Some(value.boolean()?),
             Id::Verbose => self.verbose = Some(value.boolean()?),
+            Id::Supervise => self.supervise = Some(value.boolean()?),
+            Id::ThenPost => {
+                let urls = self.then_post.get_or_insert_with(Vec::new);
+                match value.source {
+                    // One URL per option; the variable holds a comma list.
+                    Source::Flag(_) => urls.push(value.non_empty("a URL")?),
+                    Source::Env(_) => urls.extend(
+                        value
+                            .text
+                            .split(',')
+                            .map(str::trim)
+                            .filter(|u| !u.is_empty())
+                            .map(str::to_owned),
+                    ),
+                }
+            }
+            Id::WaitBefore => self.wait_before = Some(value.duration()?),
+            Id::WaitAfter => self.wait_after = Some(value.duration()?),
+            Id::Strict => {
+                value.boolean()?;
+            }
             _ => unreachable!("{id:?} is not a run option"),
         }
         Ok(())
@@ -209,6 +233,10 @@ impl RunOptions {
             log_format: top.log_format.or(self.log_format),
             quiet: top.quiet.or(self.quiet),
             verbose: top.verbose.or(self.verbose),
+            supervise: top.supervise.or(self.supervise),
+            then_post: top.then_post.clone().or_else(|| self.then_post.clone()),
+            wait_before: top.wait_before.or(self.wait_before),
+            wait_after: top.wait_after.or(self.wait_after),
         }
     }
 

@@ -75,6 +75,33 @@ pub fn build(
     })
 }
 
+/// Builds a `--then-post` request: POST, any 2xx is success, TLS settings
+/// from the defaults, nothing else (default headers may carry credentials
+/// meant for the targets, not for a hook).
+pub fn hook(
+    url: &str,
+    defaults: &TargetOptions,
+    shared: &Shared<'_>,
+) -> Result<http::Http, UsageError> {
+    let problem = |problem: String| UsageError::Target {
+        target: url.to_owned(),
+        problem: format!("--then-post: {problem}"),
+    };
+    let address = target::parse(url, None).map_err(|e| problem(e.to_string()))?;
+    if !matches!(address.scheme, Scheme::Http | Scheme::Https) {
+        return Err(problem("expected an http:// or https:// URL".to_owned()));
+    }
+    let options = TargetOptions {
+        method: Some(ureq::http::Method::POST),
+        status: crate::probe::http::status::StatusSet::parse("2xx").ok(),
+        insecure: defaults.insecure,
+        ca: defaults.ca.clone(),
+        ..TargetOptions::default()
+    };
+    let dial_timeout = defaults.dial_timeout.unwrap_or(DEFAULT_DIAL_TIMEOUT);
+    build_http(&address, &options, dial_timeout, shared).map_err(problem)
+}
+
 /// Refuses an option written after a target of a kind it does not affect
 /// (`--method` after a TCP target): it would silently do nothing.
 fn check_kinds(text: &str, address: &Address, own: &TargetOptions) -> Result<(), UsageError> {

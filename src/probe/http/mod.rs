@@ -11,8 +11,8 @@ pub mod tls;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use ureq::Agent;
-use ureq::http::{Method, Request, Uri};
+use ureq::http::{Method, Request, Response, Uri};
+use ureq::{Agent, Body};
 
 use self::header::Header;
 use self::status::StatusSet;
@@ -67,25 +67,7 @@ impl Http {
 
     /// Sends the request and judges the response.
     pub fn attempt(&self, deadline: Instant) -> Result<(), ProbeError> {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(ProbeError::TimedOut);
-        }
-        let mut request = Request::builder()
-            .method(self.method.clone())
-            .uri(self.uri.clone());
-        for header in &self.headers {
-            request = request.header(header.name.as_str(), header.value.as_str());
-        }
-        let request = request
-            .body(())
-            .map_err(|e| ProbeError::Protocol(e.to_string()))?;
-        let request = self
-            .agent
-            .configure_request(request)
-            .timeout_global(Some(left))
-            .build();
-        let mut response = self.agent.run(request).map_err(from_ureq)?;
+        let mut response = self.send(deadline)?;
         let got = response.status().as_u16();
         if !self.status.contains(got) {
             return Err(ProbeError::Status {
@@ -110,6 +92,29 @@ impl Http {
                 expected: needle.clone(),
             })
         }
+    }
+
+    /// Sends the request; any response is returned, unjudged.
+    pub fn send(&self, deadline: Instant) -> Result<Response<Body>, ProbeError> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ProbeError::TimedOut);
+        }
+        let mut request = Request::builder()
+            .method(self.method.clone())
+            .uri(self.uri.clone());
+        for header in &self.headers {
+            request = request.header(header.name.as_str(), header.value.as_str());
+        }
+        let request = request
+            .body(())
+            .map_err(|e| ProbeError::Protocol(e.to_string()))?;
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(Some(left))
+            .build();
+        self.agent.run(request).map_err(from_ureq)
     }
 }
 

@@ -1,0 +1,138 @@
+//! rdy as the parent of the application (`--supervise`), in the manner of
+//! tini: signals are forwarded to the child, every zombie is reaped (as PID 1
+//! rdy inherits the orphans of the whole container), and rdy exits with the
+//! child's status.
+//!
+//! The signal thread (main) owns all of this; the worker thread only starts
+//! the child and publishes its PID through a [`ChildSlot`].
+
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+
+use crate::signal;
+
+/// Signals passed on to the child. SIGCHLD is handled, not forwarded.
+pub const FORWARDED: [Signal; 7] = [
+    Signal::SIGTERM,
+    Signal::SIGINT,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGWINCH,
+];
+
+const NO_CHILD: i32 = 0;
+const STARTING: i32 = -1;
+
+/// The child's PID, handed from the thread that starts it to the signal
+/// thread. "Starting" closes the race where a signal, or the child's exit,
+/// arrives between `fork` and the moment its PID is known.
+pub struct ChildSlot(AtomicI32);
+
+impl ChildSlot {
+    /// An empty slot.
+    pub const fn new() -> ChildSlot {
+        ChildSlot(AtomicI32::new(NO_CHILD))
+    }
+
+    /// A child is about to be started.
+    pub fn starting(&self) {
+        self.0.store(STARTING, Ordering::SeqCst);
+    }
+
+    /// The child runs with this PID.
+    pub fn started(&self, pid: u32) {
+        self.0.store(pid as i32, Ordering::SeqCst);
+    }
+
+    /// Starting failed; there is no child.
+    pub fn failed(&self) {
+        self.0.store(NO_CHILD, Ordering::SeqCst);
+    }
+
+    /// The child's PID; while it is being started, waits for it (spawning
+    /// takes microseconds; the wait is capped at one second).
+    pub fn pid(&self) -> Option<Pid> {
+        let until = Instant::now() + Duration::from_secs(1);
+        loop {
+            match self.0.load(Ordering::SeqCst) {
+                STARTING if Instant::now() < until => {
+                    std::thread::sleep(Duration::from_micros(100))
+                }
+                pid if pid > 0 => return Some(Pid::from_raw(pid)),
+                _ => return None,
+            }
+        }
+    }
+}
+
+impl Default for ChildSlot {
+    fn default() -> ChildSlot {
+        ChildSlot::new()
+    }
+}
+
+/// What the signal thread does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Keep waiting for signals.
+    Continue,
+    /// No child (yet): rdy itself was stopped; exit with 128+N.
+    Stopped(i32),
+    /// The child exited with this status (128+N if a signal killed it).
+    ChildExited(i32),
+}
+
+/// Handles one signal taken by `sigwait`.
+pub fn on_signal(received: Signal, child: &ChildSlot) -> Next {
+    if received == Signal::SIGCHLD {
+        return match child.pid().and_then(reap) {
+            Some(code) => Next::ChildExited(code),
+            None => Next::Continue,
+        };
+    }
+    match child.pid() {
+        Some(pid) => {
+            // ESRCH: the child is gone and its SIGCHLD is on the way.
+            let _ = kill(pid, received);
+            Next::Continue
+        }
+        None if signal::TERMINATING.contains(&received) => {
+            Next::Stopped(signal::exit_code(received))
+        }
+        None => Next::Continue,
+    }
+}
+
+/// Reaps every exited child without blocking — the application and, as
+/// PID 1, any orphan reparented to rdy — and returns the application's exit
+/// code if it was among them.
+pub fn reap(child: Pid) -> Option<i32> {
+    let mut code = None;
+    // Bounded: each iteration reaps one zombie, and a process has finitely
+    // many; ECHILD or "none exited yet" ends it.
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return code,
+            Ok(status) if status.pid() == Some(child) => code = exit_code(status).or(code),
+            Ok(_) => {}
+            Err(Errno::EINTR) => {}
+            Err(_) => return code,
+        }
+    }
+}
+
+/// The shell's view of a wait status: the exit code, or 128+N for a signal.
+fn exit_code(status: WaitStatus) -> Option<i32> {
+    match status {
+        WaitStatus::Exited(_, code) => Some(code),
+        WaitStatus::Signaled(_, sig, _) => Some(128 + sig as i32),
+        _ => None,
+    }
+}

@@ -1,0 +1,451 @@
+//! Starting the application after the wait: exec, supervision (also as PID
+//! 1), `--then-post`, and docker-compose-wait's variables. Real processes,
+//! real signals, a real HTTP server on loopback.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use nix::sys::signal::Signal;
+
+use common::net::{HttpServer, Reply, ReservedPort, TcpServer};
+use common::{Rdy, bin, eventually, skip_unless_root, temp_dir};
+
+#[test]
+fn exec_replaces_rdy_and_keeps_its_pid() {
+    let up = TcpServer::start();
+    let run = Rdy::new(&["wait", &up.addr(), "--", "sh", "-c", "echo $$; exit 3"]).spawn();
+    let pid = run.pid();
+    let out = run.finish();
+    assert_eq!(out.code, Some(3), "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), pid.to_string());
+    assert!(out.stderr.contains("msg=\"Starting sh\""), "{}", out.stderr);
+}
+
+#[test]
+fn a_missing_command_is_127_and_a_non_executable_one_126() {
+    let up = TcpServer::start();
+    let dir = temp_dir("noexec");
+    let script = common::write_file(&dir, "script", b"#!/bin/sh\nexit 0\n");
+    for supervise in [false, true] {
+        let flag = if supervise { "--supervise" } else { "--quiet" };
+        let missing = Rdy::new(&["wait", flag, &up.addr(), "--", "no-such-command-rdy"]).run();
+        assert_eq!(missing.code, Some(127), "{}", missing.stderr);
+        assert!(
+            missing.stderr.contains("error=\"command not found\""),
+            "{}",
+            missing.stderr
+        );
+        let denied = Rdy::new(&["wait", flag, &up.addr(), "--", script.to_str().unwrap()]).run();
+        assert_eq!(denied.code, Some(126), "{}", denied.stderr);
+        assert!(
+            denied.stderr.contains("error=\"permission denied\""),
+            "{}",
+            denied.stderr
+        );
+    }
+}
+
+#[test]
+fn the_command_never_runs_when_the_wait_fails() {
+    let closed = ReservedPort::new();
+    let dir = temp_dir("never");
+    let marker = dir.join("started");
+    let touch = format!("touch {}", marker.display());
+    let out = Rdy::new(&[
+        "wait",
+        "-t",
+        "200ms",
+        "-i",
+        "50ms",
+        &closed.addr(),
+        "--",
+        "sh",
+        "-c",
+        &touch,
+    ])
+    .run();
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(!marker.exists());
+    let out = Rdy::new(&[
+        "wait",
+        "-t",
+        "200ms",
+        "--supervise",
+        &closed.addr(),
+        "--",
+        "sh",
+        "-c",
+        &touch,
+    ])
+    .run();
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(!marker.exists());
+}
+
+#[test]
+fn sigterm_during_the_wait_never_starts_the_command() {
+    let closed = ReservedPort::new();
+    let dir = temp_dir("sigterm");
+    let marker = dir.join("started");
+    let touch = format!("touch {}", marker.display());
+    let mut run = Rdy::new(&[
+        "wait",
+        "--supervise",
+        "-i",
+        "50ms",
+        &closed.addr(),
+        "--",
+        "sh",
+        "-c",
+        &touch,
+    ])
+    .spawn();
+    run.wait_for("is not ready");
+    run.signal(Signal::SIGTERM);
+    assert_eq!(run.finish().code, Some(143));
+    assert!(!marker.exists());
+}
+
+/// A child that reports readiness on stderr, exits 42 on SIGTERM, and
+/// otherwise gives up after 30 s.
+const TRAPPING_CHILD: &str = "trap 'exit 42' TERM; echo child-ready >&2; \
+                              i=0; while [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; exit 9";
+
+#[test]
+fn supervise_forwards_sigterm_and_returns_the_child_status() {
+    let up = TcpServer::start();
+    let mut run = Rdy::new(&[
+        "wait",
+        "--supervise",
+        &up.addr(),
+        "--",
+        "sh",
+        "-c",
+        TRAPPING_CHILD,
+    ])
+    .spawn();
+    run.wait_for("child-ready");
+    run.signal(Signal::SIGTERM);
+    let out = run.finish();
+    assert_eq!(out.code, Some(42), "{}", out.stderr);
+    assert!(out.stderr.contains("exit_code=42"), "{}", out.stderr);
+}
+
+#[test]
+fn supervise_forwards_the_other_signals_too() {
+    let up = TcpServer::start();
+    let child = "trap 'echo got-usr1 >&2' USR1; trap 'exit 5' HUP; echo child-ready >&2; \
+                 i=0; while [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; exit 9";
+    let mut run = Rdy::new(&["wait", "--supervise", &up.addr(), "--", "sh", "-c", child]).spawn();
+    run.wait_for("child-ready");
+    run.signal(Signal::SIGUSR1);
+    run.wait_for("got-usr1");
+    run.signal(Signal::SIGHUP);
+    assert_eq!(run.finish().code, Some(5));
+}
+
+#[test]
+fn a_child_killed_by_a_signal_gives_128_plus_n() {
+    let up = TcpServer::start();
+    let out = Rdy::new(&[
+        "wait",
+        "--supervise",
+        &up.addr(),
+        "--",
+        "sh",
+        "-c",
+        "kill -KILL $$",
+    ])
+    .run();
+    assert_eq!(out.code, Some(137), "{}", out.stderr);
+    let out = Rdy::new(&[
+        "wait",
+        "--supervise",
+        &up.addr(),
+        "--",
+        "sh",
+        "-c",
+        "kill -TERM $$",
+    ])
+    .run();
+    assert_eq!(out.code, Some(143), "{}", out.stderr);
+}
+
+#[test]
+fn as_pid_1_orphans_are_reaped_and_nothing_is_left_behind() {
+    if skip_unless_root("as_pid_1_orphans_are_reaped_and_nothing_is_left_behind") {
+        return;
+    }
+    let up = TcpServer::start();
+    // An orphan that exits at once must be reaped by PID 1 (rdy); the child
+    // then counts zombies in the namespace and exits with that count. A
+    // second orphan (a unique sleep) outlives the child: it must die with
+    // the namespace when rdy exits.
+    let child = "(sleep 0.05 &); sleep 30.4242 & \
+                 i=0; while [ $i -lt 20 ]; do sleep 0.05; i=$((i+1)); done; \
+                 exit $(grep -l '^[0-9]* ([^)]*) Z' /proc/[0-9]*/stat 2>/dev/null | wc -l)";
+    let out = Rdy::new(&["wait", "--supervise", &up.addr(), "--", "sh", "-c", child])
+        .wrapped(
+            &[
+                "unshare",
+                "--pid",
+                "--fork",
+                "--mount-proc",
+                "--kill-child=SIGKILL",
+            ],
+            bin(),
+        )
+        .run();
+    assert_eq!(out.code, Some(0), "zombies were left: {}", out.stderr);
+    let leftover = || {
+        std::fs::read_dir("/proc").unwrap().flatten().any(|entry| {
+            std::fs::read(entry.path().join("cmdline"))
+                .is_ok_and(|c| c.windows(7).any(|w| w == b"30.4242"))
+        })
+    };
+    assert!(
+        eventually(|| !leftover()),
+        "an orphan outlived the namespace"
+    );
+}
+
+/// A stand-in for the Istio proxy: /healthz/ready answers 503 until
+/// `ready_after` requests have been made, /quitquitquit records the POST.
+fn fake_proxy(ready_after: usize) -> HttpServer {
+    let seen = Arc::new(AtomicUsize::new(0));
+    HttpServer::start(move |r| match (r.method.as_str(), r.target.as_str()) {
+        ("GET", "/healthz/ready") if seen.fetch_add(1, Ordering::SeqCst) < ready_after => {
+            Reply::status(503)
+        }
+        ("GET", "/healthz/ready") => Reply::status(200),
+        ("POST", "/quitquitquit") => Reply::status(200),
+        _ => Reply::status(404),
+    })
+}
+
+fn posts(server: &HttpServer) -> usize {
+    server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.target == "/quitquitquit")
+        .count()
+}
+
+#[test]
+fn then_post_tells_the_proxy_once_the_job_is_done() {
+    let proxy = fake_proxy(2);
+    let out = Rdy::new(&[
+        "wait",
+        "-i",
+        "50ms",
+        &proxy.url("/healthz/ready"),
+        "--then-post",
+        &proxy.url("/quitquitquit"),
+        "--",
+        "sh",
+        "-c",
+        "exit 7",
+    ])
+    .run();
+    assert_eq!(out.code, Some(7), "{}", out.stderr);
+    assert_eq!(posts(&proxy), 1);
+    let requests = proxy.requests();
+    assert_eq!(
+        requests.last().unwrap().target,
+        "/quitquitquit",
+        "posted after the job"
+    );
+    assert!(
+        requests.len() >= 4,
+        "three readiness requests, then the POST"
+    );
+    assert!(out.stderr.contains("Posted to"), "{}", out.stderr);
+}
+
+#[test]
+fn then_post_failures_never_change_the_exit_code() {
+    let proxy = fake_proxy(0);
+    let gone = ReservedPort::new();
+    let hook = format!("http://{}/quitquitquit", gone.addr());
+    let out = Rdy::new(&[
+        "wait",
+        &proxy.url("/healthz/ready"),
+        "--then-post",
+        &hook,
+        "--then-post",
+        &proxy.url("/quitquitquit"),
+        "--",
+        "sh",
+        "-c",
+        "exit 0",
+    ])
+    .run();
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("failed") && out.stderr.contains("connection refused"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(posts(&proxy), 1, "the second hook still ran");
+}
+
+#[test]
+fn then_post_also_runs_when_the_wait_fails() {
+    let proxy = fake_proxy(usize::MAX);
+    let out = Rdy::new(&[
+        "wait",
+        "-t",
+        "200ms",
+        "-i",
+        "50ms",
+        &proxy.url("/healthz/ready"),
+        "--",
+        "true",
+    ])
+    .env("RDY_THEN_POST", &proxy.url("/quitquitquit"))
+    .run();
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert_eq!(posts(&proxy), 1);
+}
+
+#[test]
+fn docker_compose_wait_variables_map_onto_wait() {
+    let a = TcpServer::start();
+    let b = TcpServer::start();
+    let out = Rdy::new(&[])
+        .env("WAIT_HOSTS", &format!("{}, {}", a.addr(), b.addr()))
+        .env("WAIT_TIMEOUT", "5")
+        .env("WAIT_SLEEP_INTERVAL", "1")
+        .env("WAIT_HOST_CONNECT_TIMEOUT", "2")
+        .env("WAIT_COMMAND", "sh -c 'echo \"started $0\"; exit 5' job")
+        .run();
+    assert_eq!(out.code, Some(5), "{}", out.stderr);
+    assert_eq!(out.stdout, "started job\n");
+    assert_eq!(a.accepted() + b.accepted(), 2);
+}
+
+#[test]
+fn docker_compose_wait_timeout_applies() {
+    let closed = ReservedPort::new();
+    let out = Rdy::new(&[])
+        .env("WAIT_HOSTS", &closed.addr())
+        .env("WAIT_TIMEOUT", "1")
+        .env("WAIT_COMMAND", "true")
+        .run();
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("is not ready after 1s ✗"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn docker_compose_wait_bad_values_are_errors() {
+    let up = TcpServer::start();
+    let cases: [(&str, &str, &str); 6] = [
+        ("WAIT_TIMEOUT", "abc", "WAIT_TIMEOUT: invalid value \"abc\""),
+        (
+            "WAIT_SLEEP_INTERVAL",
+            "0",
+            "WAIT_SLEEP_INTERVAL: invalid value \"0\"",
+        ),
+        (
+            "WAIT_HOST_CONNECT_TIMEOUT",
+            "-5",
+            "WAIT_HOST_CONNECT_TIMEOUT: invalid value \"-5\"",
+        ),
+        (
+            "WAIT_COMMAND",
+            "sh -c 'oops",
+            "WAIT_COMMAND: invalid value \"sh -c 'oops\"; expected a command line (unterminated single quote)",
+        ),
+        (
+            "WAIT_PATHS",
+            "/tmp/x",
+            "WAIT_PATHS: invalid value \"/tmp/x\"",
+        ),
+        ("WAIT_BEFORE", "soon", "WAIT_BEFORE: invalid value \"soon\""),
+    ];
+    for (var, value, says) in cases {
+        let out = Rdy::new(&[])
+            .env("WAIT_HOSTS", &up.addr())
+            .env(var, value)
+            .run();
+        assert_eq!(out.code, Some(2), "{var}: {}", out.stderr);
+        assert!(out.stderr.contains(says), "{var}: {}", out.stderr);
+    }
+    let out = Rdy::new(&[]).env("WAIT_HOSTS", "db").run();
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("target \"db\": missing port"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(up.accepted(), 0);
+}
+
+#[test]
+fn wait_before_and_after_are_announced() {
+    let up = TcpServer::start();
+    let out = Rdy::new(&["wait", "--wait-before", "10ms", &up.addr(), "--", "true"])
+        .env("WAIT_AFTER", "20ms")
+        .run();
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Sleeping 10ms before checking"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("Sleeping 20ms after every target is ready"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn wait_for_its_command_line_works() {
+    let up = TcpServer::start();
+    let out = Rdy::new(&[
+        "wait",
+        &up.addr(),
+        "-t",
+        "15",
+        "-s",
+        "--",
+        "sh",
+        "-c",
+        "exit 0",
+    ])
+    .run();
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+}
+
+#[test]
+fn the_program_starts_with_no_signal_blocked() {
+    // rdy blocks its signals to take them with sigwait; the mask survives
+    // exec and fork, so a program that inherited it would ignore SIGTERM.
+    let up = TcpServer::start();
+    for mode in ["--quiet", "--supervise"] {
+        let out = Rdy::new(&[
+            "wait",
+            mode,
+            &up.addr(),
+            "--",
+            "grep",
+            "SigBlk",
+            "/proc/self/status",
+        ])
+        .run();
+        assert_eq!(out.code, Some(0), "{}", out.stderr);
+        assert_eq!(
+            out.stdout.split_whitespace().last(),
+            Some("0000000000000000"),
+            "{mode}"
+        );
+    }
+}
