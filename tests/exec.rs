@@ -31,19 +31,9 @@ fn a_missing_command_is_127_and_a_non_executable_one_126() {
     for supervise in [false, true] {
         let flag = if supervise { "--supervise" } else { "--quiet" };
         let missing = Rdy::new(&["wait", flag, &up.addr(), "--", "no-such-command-rdy"]).run();
-        assert_eq!(missing.code, Some(127), "{}", missing.stderr);
-        assert!(
-            missing.stderr.contains("error=\"command not found\""),
-            "{}",
-            missing.stderr
-        );
+        missing.expect(127, "error=\"command not found\"");
         let denied = Rdy::new(&["wait", flag, &up.addr(), "--", script.to_str().unwrap()]).run();
-        assert_eq!(denied.code, Some(126), "{}", denied.stderr);
-        assert!(
-            denied.stderr.contains("error=\"permission denied\""),
-            "{}",
-            denied.stderr
-        );
+        denied.expect(126, "error=\"permission denied\"");
     }
 }
 
@@ -129,8 +119,7 @@ fn supervise_forwards_sigterm_and_returns_the_child_status() {
     run.wait_for("child-ready");
     run.signal(Signal::SIGTERM);
     let out = run.finish();
-    assert_eq!(out.code, Some(42), "{}", out.stderr);
-    assert!(out.stderr.contains("exit_code=42"), "{}", out.stderr);
+    out.expect(42, "exit_code=42");
 }
 
 #[test]
@@ -334,12 +323,7 @@ fn docker_compose_wait_timeout_applies() {
         .env("WAIT_TIMEOUT", "1")
         .env("WAIT_COMMAND", "true")
         .run();
-    assert_eq!(out.code, Some(1), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("is not ready after 1s ✗"),
-        "{}",
-        out.stderr
-    );
+    out.expect(1, "is not ready after 1s ✗");
 }
 
 #[test]
@@ -378,12 +362,7 @@ fn docker_compose_wait_bad_values_are_errors() {
         assert!(out.stderr.contains(says), "{var}: {}", out.stderr);
     }
     let out = Rdy::new(&[]).env("WAIT_HOSTS", "db").run();
-    assert_eq!(out.code, Some(2), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("target \"db\": missing port"),
-        "{}",
-        out.stderr
-    );
+    out.expect(2, "target \"db\": missing port");
     assert_eq!(up.accepted(), 0);
 }
 
@@ -393,12 +372,7 @@ fn wait_before_and_after_are_announced() {
     let out = Rdy::new(&["wait", "--wait-before", "10ms", &up.addr(), "--", "true"])
         .env("WAIT_AFTER", "20ms")
         .run();
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("Sleeping 10ms before checking"),
-        "{}",
-        out.stderr
-    );
+    out.expect(0, "Sleeping 10ms before checking");
     assert!(
         out.stderr
             .contains("Sleeping 20ms after every target is ready"),

@@ -62,12 +62,7 @@ fn headers_arrive_as_given() {
 fn duplicate_headers_need_permission() {
     let server = ok_server();
     let refused = Rdy::new(&["check", "-H", "X-A=1", "-H", "x-a=2", &server.url("/")]).run();
-    assert_eq!(refused.code, Some(2), "{}", refused.stderr);
-    assert!(
-        refused.stderr.contains("allow-duplicate-headers"),
-        "{}",
-        refused.stderr
-    );
+    refused.expect(2, "allow-duplicate-headers");
     assert!(server.requests().is_empty());
 
     let allowed = Rdy::new(&[
@@ -151,12 +146,7 @@ fn the_body_check_reads_the_body() {
         r#""status":"UP""#,
     ])
     .run();
-    assert_eq!(fail.code, Some(1), "{}", fail.stderr);
-    assert!(
-        fail.stderr.contains("body does not contain"),
-        "{}",
-        fail.stderr
-    );
+    fail.expect(1, "body does not contain");
     let pass = Rdy::new(&["check", &server.url("/"), "--body-contains", "DOWN"]).run();
     assert_eq!(pass.code, Some(0), "{}", pass.stderr);
 }
@@ -177,12 +167,7 @@ fn redirects_are_answers_unless_followed() {
         _ => Reply::status(200),
     });
     let plain = Rdy::new(&["check", &server.url("/old")]).run();
-    assert_eq!(plain.code, Some(1), "{}", plain.stderr);
-    assert!(
-        plain.stderr.contains("status 302, expected 200"),
-        "{}",
-        plain.stderr
-    );
+    plain.expect(1, "status 302, expected 200");
     assert_eq!(server.requests().len(), 1);
 
     let as_status = Rdy::new(&["check", &server.url("/old"), "--status", "3xx"]).run();

@@ -20,8 +20,7 @@ fn an_unknown_ca_fails_verification() {
     let out = Rdy::new(&["check", &format!("https://localhost:{}/", server.port)])
         .env("SSL_CERT_FILE", other.ca_file.to_str().unwrap())
         .run();
-    assert_eq!(out.code, Some(1), "{}", out.stderr);
-    assert!(out.stderr.contains("error=\"tls:"), "{}", out.stderr);
+    out.expect(1, "error=\"tls:");
     assert!(server.requests().is_empty());
 }
 
@@ -43,8 +42,7 @@ fn the_certificate_must_name_the_host() {
     let (server, pki) = tls_server(&["not-this-host"]);
     let url = format!("https://localhost:{}/", server.port);
     let out = Rdy::new(&["check", "--ca-file", pki.ca_file.to_str().unwrap(), &url]).run();
-    assert_eq!(out.code, Some(1), "{}", out.stderr);
-    assert!(out.stderr.contains("tls:"), "{}", out.stderr);
+    out.expect(1, "tls:");
 }
 
 #[test]
@@ -100,8 +98,7 @@ fn a_bad_ca_file_is_a_usage_error() {
         ),
     ] {
         let out = Rdy::new(&["check", "--ca-file", &path, "https://127.0.0.1:1/"]).run();
-        assert_eq!(out.code, Some(2), "{}", out.stderr);
-        assert!(out.stderr.contains(want), "{}", out.stderr);
+        out.expect(2, want);
         assert!(out.stderr.contains("--ca-file"), "{}", out.stderr);
     }
 }

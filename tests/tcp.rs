@@ -11,12 +11,7 @@ use common::{Rdy, eventually};
 fn an_open_port_is_ready_and_sees_one_connection() {
     let server = TcpServer::start();
     let out = Rdy::new(&["check", &server.addr()]).run();
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("127.0.0.1 is ready ✓"),
-        "{}",
-        out.stderr
-    );
+    out.expect(0, "127.0.0.1 is ready ✓");
     assert!(
         eventually(|| server.accepted() == 1),
         "accepted {}",
@@ -28,12 +23,7 @@ fn an_open_port_is_ready_and_sees_one_connection() {
 fn a_closed_port_is_refused() {
     let closed = ReservedPort::new();
     let out = Rdy::new(&["check", &format!("tcp://{}", closed.addr())]).run();
-    assert_eq!(out.code, Some(1), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("error=\"connection refused\""),
-        "{}",
-        out.stderr
-    );
+    out.expect(1, "error=\"connection refused\"");
 }
 
 #[test]
@@ -42,12 +32,7 @@ fn localhost_needs_no_resolver_and_tries_both_families() {
     let listener = TcpListener::bind("[::1]:0").expect("IPv6 loopback");
     let port = listener.local_addr().unwrap().port();
     let out = Rdy::new(&["check", &format!("localhost:{port}")]).run();
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("localhost is ready ✓"),
-        "{}",
-        out.stderr
-    );
+    out.expect(0, "localhost is ready ✓");
 }
 
 #[test]
@@ -55,8 +40,7 @@ fn ipv6_literals_in_brackets() {
     let listener = TcpListener::bind("[::1]:0").expect("IPv6 loopback");
     let port = listener.local_addr().unwrap().port();
     let out = Rdy::new(&["check", &format!("[::1]:{port}")]).run();
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert!(out.stderr.contains("::1 is ready ✓"), "{}", out.stderr);
+    out.expect(0, "::1 is ready ✓");
 }
 
 #[test]

@@ -43,6 +43,18 @@ pub struct Finished {
 }
 
 impl Finished {
+    /// Asserts the exit code and that stderr contains `says`.
+    #[track_caller]
+    pub fn expect(&self, code: i32, says: &str) -> &Finished {
+        assert_eq!(self.code, Some(code), "{}", self.stderr);
+        assert!(
+            self.stderr.contains(says),
+            "wanted {says:?} in:\n{}",
+            self.stderr
+        );
+        self
+    }
+
     /// Stderr lines.
     pub fn lines(&self) -> Vec<&str> {
         self.stderr.lines().collect()
