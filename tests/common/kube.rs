@@ -42,7 +42,7 @@ pub mod status;
 mod wire;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::io::{BufReader, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -81,6 +81,10 @@ const DEFAULT_HISTORY: usize = 10_000;
 
 /// Most queued messages a watch writes in one go.
 const MAX_BATCH: usize = 1024;
+
+/// How often an idle watch checks whether its client has gone, so a watch
+/// the client dropped stops counting in [`FakeApi::watchers`].
+const PEER_CHECK: Duration = Duration::from_millis(100);
 
 /// Every third watch event (the 2nd, 5th, 8th, ... on a stream) is split
 /// across two chunks; see [`chunks`].
@@ -859,8 +863,9 @@ enum Next {
 
 /// Runs a watch until it times out, is ended or expired, or the server
 /// drops it.
-fn stream_watch(shared: &Shared, out: &mut impl Write, start: WatchStart) -> Next {
+fn stream_watch(shared: &Shared, io: &mut Io, start: WatchStart) -> Next {
     let mut sent = 0;
+    let out = io.get_mut();
     let head_ok = wire::write_stream_head(out, &start.headers).is_ok();
     let mut next = if head_ok && write_events(out, &start.replay, &mut sent).is_ok() {
         Next::KeepAlive
@@ -875,28 +880,52 @@ fn stream_watch(shared: &Shared, out: &mut impl Write, start: WatchStart) -> Nex
         }
     } else if let Some((id, rx)) = &start.live {
         if next == Next::KeepAlive {
-            next = pump(out, rx, start.timeout, &mut sent);
+            next = pump(io, rx, start.timeout, &mut sent);
         }
         shared.lock().watchers.retain(|w| w.id != *id);
         shared.changed.notify_all();
     }
-    if next == Next::KeepAlive && wire::write_last_chunk(out).is_err() {
+    if next == Next::KeepAlive && wire::write_last_chunk(io.get_mut()).is_err() {
         next = Next::Abort;
     }
     next
 }
 
+/// Whether the client has closed the connection. Reads with a 1 ms
+/// timeout: nothing to read means it is still there; a request it sent
+/// stays buffered for the next [`wire::read_head`].
+fn peer_gone(io: &mut Io) -> bool {
+    let _ = io
+        .get_ref()
+        .sock
+        .set_read_timeout(Some(Duration::from_millis(1)));
+    let result = io.fill_buf().map(|b| b.is_empty());
+    let _ = io.get_ref().sock.set_read_timeout(Some(IDLE));
+    match result {
+        Ok(eof) => eof,
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    }
+}
+
 /// Forwards queued messages until the deadline (a clean end), an End or
-/// Expire (a clean end), or an Abort or write error.
-fn pump(out: &mut impl Write, rx: &Receiver<Msg>, timeout: Duration, sent: &mut u64) -> Next {
+/// Expire (a clean end), or an Abort, write error or departed client.
+fn pump(io: &mut Io, rx: &Receiver<Msg>, timeout: Duration, sent: &mut u64) -> Next {
     let deadline = Instant::now() + timeout;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let first = match rx.recv_timeout(left) {
+        if left.is_zero() {
+            return Next::KeepAlive;
+        }
+        let first = match rx.recv_timeout(left.min(PEER_CHECK)) {
             Ok(msg) => msg,
-            Err(RecvTimeoutError::Timeout) => return Next::KeepAlive,
+            Err(RecvTimeoutError::Timeout) if peer_gone(io) => return Next::Abort,
+            Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => return Next::Abort,
         };
+        let out = io.get_mut();
         let mut batch = vec![first];
         batch.extend(rx.try_iter().take(MAX_BATCH));
         let mut lines = Vec::new();
@@ -925,7 +954,11 @@ fn pump(out: &mut impl Write, rx: &Receiver<Msg>, timeout: Duration, sent: &mut 
     }
 }
 
-fn handle(shared: &Shared, head: &Head, out: &mut impl Write) -> Next {
+/// A server-side connection.
+type Io = BufReader<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>;
+
+fn handle(shared: &Shared, head: &Head, io: &mut Io) -> Next {
+    let out = io.get_mut();
     match shared.decide(head) {
         Action::HangUp => Next::Abort,
         Action::Reply {
@@ -936,7 +969,7 @@ fn handle(shared: &Shared, head: &Head, out: &mut impl Write) -> Next {
             Ok(()) => Next::KeepAlive,
             Err(_) => Next::Abort,
         },
-        Action::Watch(start) => stream_watch(shared, out, start),
+        Action::Watch(start) => stream_watch(shared, io, start),
     }
 }
 
@@ -953,7 +986,7 @@ fn serve_connection(shared: Arc<Shared>, stream: TcpStream, id: u64) {
                 next = Next::Close;
                 break;
             };
-            next = handle(&shared, &head, io.get_mut());
+            next = handle(&shared, &head, &mut io);
             if next == Next::KeepAlive && head.wants_close() {
                 next = Next::Close;
             }
@@ -1354,6 +1387,14 @@ impl FakeApi {
     pub fn await_watchers(&self, collection: &str, n: usize) {
         self.await_state(&format!("{n} watches on {collection}"), |st| {
             watchers(st, collection) >= n
+        });
+    }
+
+    /// Waits (at most [`LIMIT`]) until no watch is open on `collection`
+    /// (a client that dropped its stream is noticed within 100 ms).
+    pub fn await_no_watchers(&self, collection: &str) {
+        self.await_state(&format!("no watches on {collection}"), |st| {
+            watchers(st, collection) == 0
         });
     }
 
