@@ -101,56 +101,25 @@ pub struct Resource {
     pub plural: &'static str,
 }
 
+const fn resource(kind: &'static str, group: &'static str, plural: &'static str) -> Resource {
+    Resource {
+        kind,
+        group,
+        version: "v1",
+        plural,
+    }
+}
+
 /// The kinds of `docs/k8s-api.md` §2.0.
 pub const RESOURCES: &[Resource] = &[
-    Resource {
-        kind: "Pod",
-        group: "",
-        version: "v1",
-        plural: "pods",
-    },
-    Resource {
-        kind: "Service",
-        group: "",
-        version: "v1",
-        plural: "services",
-    },
-    Resource {
-        kind: "Endpoints",
-        group: "",
-        version: "v1",
-        plural: "endpoints",
-    },
-    Resource {
-        kind: "Deployment",
-        group: "apps",
-        version: "v1",
-        plural: "deployments",
-    },
-    Resource {
-        kind: "StatefulSet",
-        group: "apps",
-        version: "v1",
-        plural: "statefulsets",
-    },
-    Resource {
-        kind: "DaemonSet",
-        group: "apps",
-        version: "v1",
-        plural: "daemonsets",
-    },
-    Resource {
-        kind: "Job",
-        group: "batch",
-        version: "v1",
-        plural: "jobs",
-    },
-    Resource {
-        kind: "EndpointSlice",
-        group: "discovery.k8s.io",
-        version: "v1",
-        plural: "endpointslices",
-    },
+    resource("Pod", "", "pods"),
+    resource("Service", "", "services"),
+    resource("Endpoints", "", "endpoints"),
+    resource("Deployment", "apps", "deployments"),
+    resource("StatefulSet", "apps", "statefulsets"),
+    resource("DaemonSet", "apps", "daemonsets"),
+    resource("Job", "batch", "jobs"),
+    resource("EndpointSlice", "discovery.k8s.io", "endpointslices"),
 ];
 
 impl Resource {
