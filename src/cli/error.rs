@@ -56,6 +56,8 @@ pub enum UsageError {
     NameForAll(usize),
     /// `-- COMMAND` after `rdy check`.
     CommandAfterCheck,
+    /// The Kubernetes configuration cannot be used.
+    Kube(String),
 }
 
 impl fmt::Display for UsageError {
@@ -109,6 +111,7 @@ impl fmt::Display for UsageError {
             UsageError::CommandAfterCheck => {
                 f.write_str("check: -- COMMAND is only supported by rdy wait")
             }
+            UsageError::Kube(problem) => write!(f, "Kubernetes configuration: {problem}"),
         }
     }
 }

@@ -21,6 +21,7 @@ use self::error::{Source, UsageError};
 use self::flags::{Flag, Id, Scope};
 use self::options::{Given, RunOptions, TargetOptions};
 use crate::exec::Program;
+use crate::kube::config::KubeOptions;
 use crate::log;
 use crate::probe::http::Http;
 use crate::probe::http::proxy::ProxyEnv;
@@ -267,13 +268,22 @@ fn finish(
         return Err(UsageError::NameForAll(line.targets.len()));
     }
     let defaults = compose.targets.under(&env_targets).under(&line.defaults);
-    let shared = targets::Shared { proxy, env };
+    let run = compose.run.under(&env_run).under(&line.run);
+    let shared = targets::Shared {
+        proxy,
+        env,
+        check: mode == Mode::Check,
+        kube: KubeOptions {
+            kubeconfig: run.kubeconfig.clone(),
+            context: run.context.clone(),
+        },
+        client: Default::default(),
+    };
     let targets = line
         .targets
         .iter()
         .map(|t| targets::build(&t.text, &defaults.under(&t.options), &t.options, &shared))
         .collect::<Result<Vec<_>, _>>()?;
-    let run = compose.run.under(&env_run).under(&line.run);
     let hooks = match mode {
         Mode::Wait => run.then_post.as_deref().unwrap_or_default(),
         Mode::Check => &[],
