@@ -184,7 +184,7 @@ fn pod_rules_and_containers() {
         .run()
         .expect(
             3,
-            "pod \\\"web\\\" has no container \\\"nope\\\"; it has: app, migrate, proxy",
+            "pod \\\"web\\\" has no container \\\"nope\\\"; it has: migrate, proxy, app",
         );
     api.apply(pod("crashing", NS).crash_loop());
     with_kubeconfig(&api, &["check", "k8s:pod/crashing?container=app"])

@@ -100,8 +100,10 @@ fn declared(pod: &Value, container: &str) -> Option<Declared> {
     }
 }
 
+/// The pod's containers in declaration order, init containers first as
+/// the kubelet starts them.
 fn container_names(pod: &Value) -> String {
-    let mut names: Vec<&str> = ["containers", "initContainers"]
+    let names: Vec<&str> = ["initContainers", "containers"]
         .iter()
         .flat_map(|list| {
             pod.at(&["spec", list])
@@ -110,7 +112,6 @@ fn container_names(pod: &Value) -> String {
         })
         .filter_map(|c| c.get("name").and_then(Value::as_str))
         .collect();
-    names.sort_unstable();
     names.join(", ")
 }
 
@@ -270,7 +271,7 @@ mod tests {
         assert_eq!(
             container(&pod, "nope"),
             Verdict::Failed(
-                "pod \"web\" has no container \"nope\"; it has: app, migrate, proxy".into()
+                "pod \"web\" has no container \"nope\"; it has: migrate, proxy, app".into()
             )
         );
         let crashing = v(
