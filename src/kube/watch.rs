@@ -26,8 +26,6 @@ use crate::percent;
 /// Asked of the server for each watch; kube-rs uses the same and refuses
 /// 295 s or more (kubernetes#6513).
 const WATCH_SECONDS: u64 = 290;
-/// Our own read limit on a watch: the server's timeout plus a margin.
-const WATCH_READ_LIMIT: Duration = Duration::from_secs(WATCH_SECONDS + 30);
 
 /// Which objects of a collection are watched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,8 +64,14 @@ impl Query {
 
     /// The WATCH request from `version`.
     pub fn watch_path(&self, version: &str) -> String {
+        self.watch_path_for(version, WATCH_SECONDS)
+    }
+
+    /// The WATCH request from `version`, ended by the server after
+    /// `seconds`.
+    pub fn watch_path_for(&self, version: &str, seconds: u64) -> String {
         format!(
-            "{}?{}&watch=1&resourceVersion={}&allowWatchBookmarks=true&timeoutSeconds={WATCH_SECONDS}",
+            "{}?{}&watch=1&resourceVersion={}&allowWatchBookmarks=true&timeoutSeconds={seconds}",
             self.collection,
             self.selector_param(),
             percent::encode(version)
@@ -138,6 +142,219 @@ fn list(client: &Client, query: &Query, deadline: Instant) -> Result<(Objects, S
     Ok((objects, version))
 }
 
+/// Someone who follows the objects of a query and decides when to stop:
+/// a waiter (stop when ready), or the server's watch cache (stop when
+/// nobody asked for a while).
+pub trait Observer {
+    /// What a finished observation yields.
+    type Done;
+
+    /// Called after every LIST, after every change, and when
+    /// [`Observer::wake_at`] passes on a quiet stream; `Some` stops.
+    fn observe(&mut self, objects: &Objects) -> Option<Self::Done>;
+
+    /// When to be called even if nothing changes.
+    fn wake_at(&self) -> Option<Instant> {
+        None
+    }
+
+    /// A request failed; `pause` is the backoff before the retry. `Some`
+    /// stops instead of retrying.
+    fn failed(&mut self, error: ApiError, pause: Duration) -> Option<Self::Done>;
+
+    /// The deadline passed.
+    fn timed_out(&mut self) -> Self::Done;
+}
+
+/// Follows the objects of `query` (LIST, then WATCH, again and again)
+/// until the observer is done or `deadline` passes. `watch_seconds` is the
+/// server-side length of each watch.
+pub fn reflect<O: Observer>(
+    client: &Client,
+    query: &Query,
+    deadline: Option<Instant>,
+    watch_seconds: u64,
+    observer: &mut O,
+) -> O::Done {
+    let mut reflector = Reflector {
+        client,
+        query,
+        deadline: deadline
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(10 * 365 * 86_400)),
+        watch_seconds,
+        backoff: Backoff::new(),
+        objects: Objects::default(),
+        version: String::new(),
+    };
+    reflector.run(observer)
+}
+
+struct Reflector<'a> {
+    client: &'a Client,
+    query: &'a Query,
+    deadline: Instant,
+    watch_seconds: u64,
+    backoff: Backoff,
+    objects: Objects,
+    version: String,
+}
+
+/// Where the loop goes next.
+enum Next<D> {
+    /// Watch again from the last version.
+    Rewatch,
+    /// The version expired: list again.
+    Relist,
+    /// The observer is done.
+    Done(D),
+}
+
+impl Reflector<'_> {
+    fn run<O: Observer>(&mut self, observer: &mut O) -> O::Done {
+        loop {
+            match list(self.client, self.query, self.deadline) {
+                Ok((objects, version)) => (self.objects, self.version) = (objects, version),
+                Err(e) => match self.retry(e, observer) {
+                    Next::Done(done) => return done,
+                    _ => continue,
+                },
+            }
+            if let Some(done) = observer.observe(&self.objects) {
+                return done;
+            }
+            loop {
+                match self.watch(observer) {
+                    Next::Rewatch => {}
+                    Next::Relist => break,
+                    Next::Done(done) => return done,
+                }
+            }
+        }
+    }
+
+    /// One WATCH request, read until it ends.
+    fn watch<O: Observer>(&mut self, observer: &mut O) -> Next<O::Done> {
+        let read_limit = Duration::from_secs(self.watch_seconds + 30);
+        let read_until = self
+            .deadline
+            .min(Instant::now() + read_limit)
+            .min(observer.wake_at().unwrap_or(self.deadline));
+        let path = self.query.watch_path_for(&self.version, self.watch_seconds);
+        let mut stream = match self.client.watch(&path, read_until) {
+            Ok(stream) => stream,
+            Err(ApiError::Gone) => return Next::Relist,
+            Err(e) => return self.retry(e, observer),
+        };
+        let started = Instant::now();
+        let mut events = 0;
+        loop {
+            let event = match stream.next_event() {
+                Ok(event) => event,
+                Err(end) => return self.after_stream(end, events, started, observer),
+            };
+            events += 1;
+            let kind = event.get("type").and_then(Value::as_str).unwrap_or("");
+            let Some(object) = event.get("object") else {
+                continue;
+            };
+            if let Some(v) = object
+                .at(&["metadata", "resourceVersion"])
+                .and_then(Value::as_str)
+            {
+                self.version.clear();
+                self.version.push_str(v);
+            }
+            match kind {
+                "ADDED" | "MODIFIED" => self.objects.upsert(object.clone()),
+                "DELETED" => self.objects.remove(object),
+                "ERROR" => return self.watch_error(object, observer),
+                // BOOKMARK (and anything new) only moves the version.
+                _ => continue,
+            }
+            if let Some(done) = observer.observe(&self.objects) {
+                return Next::Done(done);
+            }
+        }
+    }
+
+    /// The end of a stream: the observer may want a look on a quiet
+    /// stream; the deadline may have passed.
+    fn after_stream<O: Observer>(
+        &mut self,
+        end: StreamEnd,
+        events: u32,
+        started: Instant,
+        observer: &mut O,
+    ) -> Next<O::Done> {
+        if observer.wake_at().is_some_and(|at| Instant::now() >= at)
+            && let Some(done) = observer.observe(&self.objects)
+        {
+            return Next::Done(done);
+        }
+        if Instant::now() >= self.deadline {
+            return Next::Done(observer.timed_out());
+        }
+        match end {
+            StreamEnd::Deadline => Next::Rewatch,
+            // A server that ends watches at once would be re-watched in a
+            // tight loop; back off when a stream brought nothing.
+            StreamEnd::Clean if events > 0 || started.elapsed() >= Duration::from_secs(1) => {
+                Next::Rewatch
+            }
+            StreamEnd::Clean => {
+                let pause = self.backoff.next(None);
+                self.sleep(pause, observer).unwrap_or(Next::Rewatch)
+            }
+            StreamEnd::Broken(why) => self.retry(ApiError::Invalid(why), observer),
+        }
+    }
+
+    /// An ERROR event carries a Status: 410 means list again.
+    fn watch_error<O: Observer>(&mut self, status: &Value, observer: &mut O) -> Next<O::Done> {
+        let code = status.get("code").and_then(Value::as_i64).unwrap_or(0);
+        let reason = status.get("reason").and_then(Value::as_str).unwrap_or("");
+        if code == 410 || reason == "Expired" || reason == "Gone" {
+            return Next::Relist;
+        }
+        let message = status
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("watch error")
+            .to_owned();
+        let error = ApiError::Retry {
+            code: u16::try_from(code).unwrap_or(0),
+            message,
+            after: None,
+        };
+        self.retry(error, observer)
+    }
+
+    /// Tells the observer about a failed request and backs off, unless it
+    /// is done.
+    fn retry<O: Observer>(&mut self, error: ApiError, observer: &mut O) -> Next<O::Done> {
+        let retry_after = match &error {
+            ApiError::Retry { after, .. } => *after,
+            _ => None,
+        };
+        let pause = self.backoff.next(retry_after);
+        if let Some(done) = observer.failed(error, pause) {
+            return Next::Done(done);
+        }
+        self.sleep(pause, observer).unwrap_or(Next::Rewatch)
+    }
+
+    /// Sleeps, or returns the timeout if the deadline comes first.
+    fn sleep<O: Observer>(&self, pause: Duration, observer: &mut O) -> Option<Next<O::Done>> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if pause >= left {
+            std::thread::sleep(left);
+            return Some(Next::Done(observer.timed_out()));
+        }
+        std::thread::sleep(pause);
+        None
+    }
+}
+
 /// Ready continuously for `stable` before it counts (`?stable=`).
 struct Stability {
     stable: Option<Duration>,
@@ -151,7 +368,7 @@ impl Stability {
     }
 
     fn proven(&self) -> bool {
-        self.wake_at().is_none_or(|at| Instant::now() >= at) && self.since.is_some()
+        self.since.is_some() && self.wake_at().is_none_or(|at| Instant::now() >= at)
     }
 }
 
@@ -165,227 +382,69 @@ pub fn watch_until(
     stable: Option<Duration>,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<String, WatchError> {
-    let mut run = Run {
-        client,
-        query,
+    let mut waiter = Waiter {
         judge,
-        deadline: deadline
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(10 * 365 * 86_400)),
         progress,
-        backoff: Backoff::new(),
         last: None,
         stability: Stability {
             stable,
             since: None,
         },
     };
-    run.until_ready()
+    reflect(client, query, deadline, WATCH_SECONDS, &mut waiter)
 }
 
-struct Run<'a> {
-    client: &'a Client,
-    query: &'a Query,
+/// The observer of `rdy wait`: judge every change, stop when ready (and
+/// stable), failed, or refused.
+struct Waiter<'a> {
     judge: &'a dyn Fn(&Objects) -> Verdict,
-    deadline: Instant,
     progress: &'a mut dyn FnMut(Progress<'_>),
-    backoff: Backoff,
     last: Option<Verdict>,
     stability: Stability,
 }
 
-/// What to do after one watch stream.
-enum Next {
-    /// Watch again from the last version.
-    Rewatch,
-    /// The version expired: list again.
-    Relist,
-    /// Ready (and stable), with the rule's message.
-    Ready(String),
-}
+impl Observer for Waiter<'_> {
+    type Done = Result<String, WatchError>;
 
-impl Run<'_> {
-    fn until_ready(&mut self) -> Result<String, WatchError> {
-        loop {
-            let (mut objects, mut version) = match list(self.client, self.query, self.deadline) {
-                Ok(listed) => listed,
-                Err(e) => {
-                    self.retry_or_fail(e)?;
-                    continue;
-                }
-            };
-            if let Some(message) = self.evaluate(&objects)? {
-                return Ok(message);
-            }
-            loop {
-                match self.watch(&mut objects, &mut version)? {
-                    Next::Rewatch => {}
-                    Next::Relist => break,
-                    Next::Ready(message) => return Ok(message),
-                }
-            }
-        }
-    }
-
-    /// One WATCH request, read until it ends.
-    fn watch(&mut self, objects: &mut Objects, version: &mut String) -> Result<Next, WatchError> {
-        let read_until = self
-            .deadline
-            .min(Instant::now() + WATCH_READ_LIMIT)
-            .min(self.stability.wake_at().unwrap_or(self.deadline));
-        let mut stream = match self
-            .client
-            .watch(&self.query.watch_path(version), read_until)
-        {
-            Ok(stream) => stream,
-            Err(ApiError::Gone) => return Ok(Next::Relist),
-            Err(e) => {
-                self.retry_or_fail(e)?;
-                return Ok(Next::Rewatch);
-            }
-        };
-        let started = Instant::now();
-        let mut events = 0;
-        loop {
-            let event = match stream.next_event() {
-                Ok(event) => event,
-                Err(end) => return self.after_stream(end, events, started),
-            };
-            events += 1;
-            let kind = event.get("type").and_then(Value::as_str).unwrap_or("");
-            let Some(object) = event.get("object") else {
-                continue;
-            };
-            if let Some(v) = object
-                .at(&["metadata", "resourceVersion"])
-                .and_then(Value::as_str)
-            {
-                version.clear();
-                version.push_str(v);
-            }
-            match kind {
-                "ADDED" | "MODIFIED" => objects.upsert(object.clone()),
-                "DELETED" => objects.remove(object),
-                "BOOKMARK" => continue,
-                "ERROR" => return self.watch_error(object),
-                _ => continue,
-            }
-            if let Some(message) = self.evaluate(objects)? {
-                return Ok(Next::Ready(message));
-            }
-        }
-    }
-
-    /// Handles the end of a stream: a quiet stream may have proven
-    /// stability or reached the deadline.
-    fn after_stream(
-        &mut self,
-        end: StreamEnd,
-        events: u32,
-        started: Instant,
-    ) -> Result<Next, WatchError> {
-        if self.stability.proven() {
-            let message = self
-                .last
-                .as_ref()
-                .map(|v| v.message().to_owned())
-                .unwrap_or_default();
-            return Ok(Next::Ready(message));
-        }
-        if Instant::now() >= self.deadline {
-            return Err(self.timed_out());
-        }
-        match end {
-            StreamEnd::Deadline => Ok(Next::Rewatch),
-            // A server that ends watches at once would be re-watched in a
-            // tight loop; back off when a stream brought nothing.
-            StreamEnd::Clean if events > 0 || started.elapsed() >= Duration::from_secs(1) => {
-                Ok(Next::Rewatch)
-            }
-            StreamEnd::Clean => {
-                let pause = self.backoff.next(None);
-                self.sleep(pause)?;
-                Ok(Next::Rewatch)
-            }
-            StreamEnd::Broken(why) => {
-                self.retry_or_fail(ApiError::Invalid(why))?;
-                Ok(Next::Rewatch)
-            }
-        }
-    }
-
-    /// An ERROR event carries a Status: 410 means list again.
-    fn watch_error(&mut self, status: &Value) -> Result<Next, WatchError> {
-        let code = status.get("code").and_then(Value::as_i64).unwrap_or(0);
-        let reason = status.get("reason").and_then(Value::as_str).unwrap_or("");
-        if code == 410 || reason == "Expired" || reason == "Gone" {
-            return Ok(Next::Relist);
-        }
-        let message = status
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or("watch error")
-            .to_owned();
-        self.retry_or_fail(ApiError::Retry {
-            code: u16::try_from(code).unwrap_or(0),
-            message,
-            after: None,
-        })?;
-        Ok(Next::Rewatch)
-    }
-
-    /// Applies the rule; `Some(message)` when done (ready and stable).
-    fn evaluate(&mut self, objects: &Objects) -> Result<Option<String>, WatchError> {
+    fn observe(&mut self, objects: &Objects) -> Option<Self::Done> {
         let verdict = (self.judge)(objects);
         if self.last.as_ref() != Some(&verdict) {
             (self.progress)(Progress::Verdict(&verdict));
         }
-        let result = match &verdict {
-            Verdict::Failed(message) => Err(WatchError::Failed(message.clone())),
+        let done = match &verdict {
+            Verdict::Failed(message) => Some(Err(WatchError::Failed(message.clone()))),
             Verdict::Ready(message) => {
                 self.stability.since.get_or_insert_with(Instant::now);
-                Ok(self.stability.proven().then(|| message.clone()))
+                self.stability.proven().then(|| Ok(message.clone()))
             }
             Verdict::Waiting(_) => {
                 self.stability.since = None;
-                Ok(None)
+                None
             }
         };
         self.last = Some(verdict);
-        result
+        done
     }
 
-    /// Backs off before retrying a transient error; a fatal one ends the
-    /// wait.
-    fn retry_or_fail(&mut self, error: ApiError) -> Result<(), WatchError> {
+    fn wake_at(&self) -> Option<Instant> {
+        self.stability.wake_at()
+    }
+
+    fn failed(&mut self, error: ApiError, pause: Duration) -> Option<Self::Done> {
         if error.is_fatal() {
-            return Err(WatchError::Api(error));
+            return Some(Err(WatchError::Api(error)));
         }
-        let retry_after = match &error {
-            ApiError::Retry { after, .. } => *after,
-            _ => None,
-        };
-        let pause = self.backoff.next(retry_after);
         (self.progress)(Progress::Retrying(&error, pause));
-        self.sleep(pause)
+        None
     }
 
-    fn sleep(&mut self, pause: Duration) -> Result<(), WatchError> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        if pause >= left {
-            std::thread::sleep(left);
-            return Err(self.timed_out());
-        }
-        std::thread::sleep(pause);
-        Ok(())
-    }
-
-    fn timed_out(&self) -> WatchError {
-        WatchError::TimedOut(
+    fn timed_out(&mut self) -> Self::Done {
+        Err(WatchError::TimedOut(
             self.last
                 .as_ref()
                 .map(|v| v.message().to_owned())
                 .unwrap_or_default(),
-        )
+        ))
     }
 }
 
