@@ -80,7 +80,7 @@ impl Query {
 }
 
 /// The objects matching a query, by name.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Objects(Vec<(String, Value)>);
 
 impl Objects {
@@ -157,6 +157,9 @@ pub trait Observer {
     fn wake_at(&self) -> Option<Instant> {
         None
     }
+
+    /// A watch stream is open again: the objects are current.
+    fn connected(&mut self) {}
 
     /// A request failed; `pause` is the backoff before the retry. `Some`
     /// stops instead of retrying.
@@ -245,6 +248,7 @@ impl Reflector<'_> {
             Err(ApiError::Gone) => return Next::Relist,
             Err(e) => return self.retry(e, observer),
         };
+        observer.connected();
         let started = Instant::now();
         let mut events = 0;
         loop {

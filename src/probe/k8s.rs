@@ -9,9 +9,10 @@ use super::ProbeError;
 use crate::kube::client::Client;
 use crate::kube::error::ApiError;
 use crate::kube::kind::{ENDPOINTS, Kind};
-use crate::kube::rules::{self, Verdict, job, pod, service, workload};
+use crate::kube::object::Endpoints;
+use crate::kube::rules::Verdict;
 use crate::kube::target::ObjectRef;
-use crate::kube::watch::{self, Objects, Progress, Query, Selector, WatchError};
+use crate::kube::watch::{self, Objects, Progress, WatchError};
 
 /// A single LIST gets at least this long, whatever `--dial-timeout` says:
 /// TLS to the API server plus a credential plugin exceed a 1 s budget.
@@ -30,14 +31,6 @@ pub struct K8s {
     pub dial_timeout: Duration,
 }
 
-/// Which API a Service's endpoints are read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Endpoints {
-    Slices,
-    /// `v1 Endpoints`, where discovery.k8s.io is not served.
-    Legacy,
-}
-
 impl K8s {
     /// How long one `check` attempt may take.
     pub fn budget(&self) -> Duration {
@@ -47,8 +40,12 @@ impl K8s {
     /// One LIST and the rule's verdict.
     pub fn attempt(&self, deadline: Instant) -> Result<(), ProbeError> {
         let run = |endpoints| {
-            let objects = watch::list_once(&self.client, &self.query(endpoints), deadline)?;
-            Ok(self.judge(endpoints, &objects))
+            let objects = watch::list_once(
+                &self.client,
+                &self.object.query(&self.namespace, endpoints),
+                deadline,
+            )?;
+            Ok(self.object.judge(endpoints, &objects))
         };
         let verdict = self.with_fallback(run).map_err(|e| self.api_error(e))?;
         match verdict {
@@ -66,8 +63,8 @@ impl K8s {
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<(), ProbeError> {
         let mut run = |endpoints| {
-            let query = self.query(endpoints);
-            let judge = |objects: &Objects| self.judge(endpoints, objects);
+            let query = self.object.query(&self.namespace, endpoints);
+            let judge = |objects: &Objects| self.object.judge(endpoints, objects);
             watch::watch_until(
                 &self.client,
                 &query,
@@ -104,60 +101,6 @@ impl K8s {
                 op(Endpoints::Legacy)
             }
             other => other,
-        }
-    }
-
-    fn name(&self) -> &str {
-        self.object.name.as_deref().unwrap_or("")
-    }
-
-    fn query(&self, endpoints: Endpoints) -> Query {
-        let kind = self.object.kind;
-        let (resource, selector) = match (kind, endpoints) {
-            (Kind::Pods, _) => (
-                kind.resource(),
-                Selector::Labels(self.object.selector.clone().unwrap_or_default()),
-            ),
-            (Kind::Service, Endpoints::Slices) => (
-                kind.resource(),
-                Selector::Labels(format!("kubernetes.io/service-name={}", self.name())),
-            ),
-            (Kind::Service, Endpoints::Legacy) => {
-                (ENDPOINTS, Selector::Name(self.name().to_owned()))
-            }
-            _ => (kind.resource(), Selector::Name(self.name().to_owned())),
-        };
-        Query {
-            collection: resource.collection(&self.namespace),
-            selector,
-        }
-    }
-
-    fn judge(&self, endpoints: Endpoints, objects: &Objects) -> Verdict {
-        let all = objects.all();
-        let name = self.name();
-        let kind = self.object.kind;
-        match (kind, endpoints) {
-            (Kind::Pods, _) => pod::selected(self.object.selector.as_deref().unwrap_or(""), &all),
-            (Kind::Service, Endpoints::Slices) => service::slices(name, self.object.min, &all),
-            (Kind::Service, Endpoints::Legacy) => {
-                service::endpoints(name, self.object.min, all.first().copied())
-            }
-            _ => {
-                let Some(object) = all.first() else {
-                    return rules::not_created(kind.name(), name);
-                };
-                match kind {
-                    Kind::Pod => match &self.object.container {
-                        Some(container) => pod::container(object, container),
-                        None => pod::named(object),
-                    },
-                    Kind::Deployment => workload::deployment(object),
-                    Kind::StatefulSet => workload::statefulset(object),
-                    Kind::DaemonSet => workload::daemonset(object),
-                    _ => job::job(object),
-                }
-            }
         }
     }
 
