@@ -27,6 +27,8 @@ pub enum CacheError {
     Syncing,
     /// The API server refused or could not be reached; the reason.
     Api(String),
+    /// The API server does not serve the resource at all (plain 404).
+    NotServed(String),
     /// As many queries are watched as the limit allows.
     Full(usize),
 }
@@ -35,7 +37,7 @@ impl std::fmt::Display for CacheError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CacheError::Syncing => f.write_str("the object is being read from the API server"),
-            CacheError::Api(reason) => f.write_str(reason),
+            CacheError::Api(reason) | CacheError::NotServed(reason) => f.write_str(reason),
             CacheError::Full(limit) => {
                 write!(f, "{limit} objects are watched already (--max-watches)")
             }
@@ -49,7 +51,7 @@ struct State {
     /// The objects after the last LIST or event; `None` before the first.
     objects: Option<Arc<Objects>>,
     /// The last failure since the last successful LIST or event.
-    error: Option<String>,
+    error: Option<CacheError>,
     /// When a request last asked for this query.
     last_used: Instant,
 }
@@ -127,7 +129,7 @@ impl WatchCache {
                 .unwrap_or_else(|p| p.into_inner().0);
         }
         match (&state.error, &state.objects) {
-            (Some(error), _) => Err(CacheError::Api(error.clone())),
+            (Some(error), _) => Err(error.clone()),
             (None, Some(objects)) => Ok(objects.clone()),
             (None, None) => Err(CacheError::Syncing),
         }
@@ -226,7 +228,10 @@ impl Observer for Keeper<'_> {
             .field("error", &error)
             .field("retry_in", crate::duration::Human(pause))
             .emit();
-        state.error = Some(error.to_string());
+        state.error = Some(match error {
+            ApiError::NotServed { .. } => CacheError::NotServed(error.to_string()),
+            _ => CacheError::Api(error.to_string()),
+        });
         self.entry.synced.notify_all();
         self.idle(&state).then_some(())
     }

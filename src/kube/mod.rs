@@ -7,6 +7,7 @@ pub mod client;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod health;
 pub mod kind;
 pub mod object;
 pub mod rules;
