@@ -26,7 +26,6 @@ use std::io;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::exit;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant, SystemTime};
 
 use nix::errno::Errno;
@@ -39,7 +38,6 @@ use super::conn::{Access, Conn, Interest, Read, Sent, State, Waiting};
 use super::request::{self, Method, Parse};
 use super::response::{Extra, HttpDate, Response};
 use super::routes::{App, Reply};
-use super::workers::Done;
 use crate::duration::Human;
 use crate::log;
 
@@ -139,7 +137,6 @@ pub struct Loop {
     out: Vec<u8>,
     date: HttpDate,
     app: App,
-    done: Receiver<Done>,
     limits: Limits,
     access_log: bool,
     /// The signal and the end of the grace period, once stopping.
@@ -164,7 +161,6 @@ impl Loop {
     pub fn new(
         listener: TcpListener,
         app: App,
-        done: Receiver<Done>,
         wake: &'static Wake,
         limits: Limits,
     ) -> io::Result<Loop> {
@@ -184,7 +180,6 @@ impl Loop {
             out: Vec::with_capacity(1024),
             date: HttpDate::new(SystemTime::now()),
             app,
-            done,
             limits,
             access_log: log::debug("").enabled(),
             stopping: None,
@@ -204,6 +199,9 @@ impl Loop {
                 Ok(n) => n,
                 Err(Errno::EINTR) => 0,
                 Err(e) => {
+                    // io::Error's text comes from libc; nix's own table of
+                    // errno texts would cost 3 KiB.
+                    let e = io::Error::from(e);
                     log::error("epoll_wait failed").field("error", e).emit();
                     exit(1);
                 }
@@ -372,7 +370,7 @@ impl Loop {
     fn woken(&mut self, now: Instant) {
         let _ = self.wake.fd.read();
         let mut finished = Vec::new();
-        while let Ok(done) = self.done.try_recv() {
+        for done in self.app.pool.done.take_all() {
             let target = &self.app.targets[done.target];
             self.app.cache.finish(target, done.target, done.checked);
             finished.push(done.target);

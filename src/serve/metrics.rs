@@ -29,7 +29,10 @@ pub fn render(targets: &[Target], cache: &Cache) -> String {
         "gauge",
         "How long the last check of the target took.",
         targets,
-        |i| last(i).map(|l| format!("{:.6}", l.took.as_secs_f64())),
+        |i| {
+            let took = last(i)?.took;
+            Some(format!("{}.{:06}", took.as_secs(), took.subsec_micros()))
+        },
     );
     family(
         &mut out,

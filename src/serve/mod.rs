@@ -94,7 +94,7 @@ pub fn run(signals: Blocked, run: Run, settings: Settings) -> ! {
         .unwrap_or_else(|| targets.len().clamp(1, MAX_DEFAULT_WORKERS));
     let started = Wake::new().and_then(|wake| {
         let wake: &'static Wake = Box::leak(Box::new(wake));
-        let (jobs, done) = workers::start(workers, targets, wake)?;
+        let pool = workers::start(workers, targets, wake)?;
         let app = App {
             targets,
             cache: Cache::new(targets.len(), settings.cache_ttl),
@@ -102,7 +102,7 @@ pub fn run(signals: Blocked, run: Run, settings: Settings) -> ! {
             rate: settings.rate_limit.map(|r| Bucket::new(r, Instant::now())),
             force: settings.force,
             round: run.timeout,
-            jobs,
+            pool,
         };
         let limits = Limits {
             max_connections,
@@ -110,7 +110,7 @@ pub fn run(signals: Blocked, run: Run, settings: Settings) -> ! {
             client_timeout: settings.client_timeout,
         };
         let address = listener.local_addr()?;
-        let event_loop = Loop::new(listener, app, done, wake, limits)?;
+        let event_loop = Loop::new(listener, app, wake, limits)?;
         log::info("Serving")
             .field("listen", address)
             .field("targets", targets.len())

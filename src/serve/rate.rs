@@ -47,23 +47,26 @@ impl fmt::Display for Rate {
 }
 
 /// A token bucket: holds up to `count` tokens and refills `count` per
-/// period, continuously.
+/// period, continuously. Kept in integers — a token is worth `period` in
+/// nanoseconds of credit, and every nanosecond adds `count` — so no
+/// floating point is linked in.
 #[derive(Debug)]
 pub struct Bucket {
-    capacity: f64,
-    per_second: f64,
-    tokens: f64,
+    count: u128,
+    token: u128,
+    credit: u128,
     last: Instant,
 }
 
 impl Bucket {
     /// A full bucket.
     pub fn new(rate: Rate, now: Instant) -> Bucket {
-        let capacity = f64::from(rate.count);
+        let count = u128::from(rate.count);
+        let token = rate.period.as_nanos().max(1);
         Bucket {
-            capacity,
-            per_second: capacity / rate.period.as_secs_f64(),
-            tokens: capacity,
+            count,
+            token,
+            credit: count * token,
             last: now,
         }
     }
@@ -71,15 +74,20 @@ impl Bucket {
     /// Takes one token, or tells how long until one is there (the value of
     /// `Retry-After`).
     pub fn take(&mut self, now: Instant) -> Result<(), Duration> {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        let elapsed = now.saturating_duration_since(self.last).as_nanos();
         self.last = now.max(self.last);
-        self.tokens = (self.tokens + elapsed * self.per_second).min(self.capacity);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        let refill = elapsed.saturating_mul(self.count);
+        self.credit = self
+            .credit
+            .saturating_add(refill)
+            .min(self.count * self.token);
+        if self.credit >= self.token {
+            self.credit -= self.token;
             return Ok(());
         }
-        Err(Duration::from_secs_f64(
-            (1.0 - self.tokens) / self.per_second,
+        let missing = (self.token - self.credit).div_ceil(self.count);
+        Err(Duration::from_nanos(
+            u64::try_from(missing).unwrap_or(u64::MAX),
         ))
     }
 }

@@ -8,17 +8,16 @@
 //! no thread, until [`App::answer`] can render them.
 
 use std::ops::Range;
-use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
 use super::auth::{Credentials, Token, Verdict};
-use super::cache::{Cache, Checked, Need};
+use super::cache::{Cache, Need};
 use super::metrics;
 use super::rate::Bucket;
 use super::report;
 use super::request::{Head, Method, percent_decode};
 use super::response::{ContentType, Extra, Response};
-use super::workers::Job;
+use super::workers::{Job, Pool};
 use crate::target::Target;
 
 /// A probe's result may arrive this much after its deadline (the worker's
@@ -146,8 +145,8 @@ pub struct App {
     pub force: Option<Force>,
     /// `--timeout`: the bound of one round of probes.
     pub round: Option<Duration>,
-    /// The workers' queue.
-    pub jobs: SyncSender<Job>,
+    /// The workers' queues.
+    pub pool: &'static Pool,
 }
 
 impl App {
@@ -219,7 +218,7 @@ impl App {
             }
         }
         let wait = self.rate.as_mut()?.take(now).err()?;
-        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         Some(Response::text(429, "too many requests\n").with(Extra::RetryAfter(seconds)))
     }
 
@@ -234,21 +233,10 @@ impl App {
                 Need::Fresh => continue,
                 Need::Join(deadline) => deadline,
                 Need::Start(deadline) => {
-                    let job = Job {
+                    self.pool.jobs.push(Job {
                         target: i,
                         deadline,
-                    };
-                    // The queue holds one job per target, so it is only
-                    // ever full if the workers are gone.
-                    if self.jobs.try_send(job).is_err() {
-                        let checked = Checked {
-                            error: Some("no worker left to probe it".to_owned()),
-                            at: now,
-                            took: Duration::ZERO,
-                        };
-                        self.cache.finish(&self.targets[i], i, checked);
-                        continue;
-                    }
+                    });
                     deadline
                 }
             };

@@ -6,9 +6,9 @@
 //! of a thousand `/all` requests occupies at most one worker per target,
 //! and requests waiting for a probe hold no thread at all.
 
+use std::collections::VecDeque;
 use std::io;
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Instant;
 
@@ -38,40 +38,86 @@ pub struct Done {
     pub checked: Checked,
 }
 
-/// Starts `count` workers. The job queue holds one job per target, which
-/// is all single flight can ever put in it.
+/// A queue between threads: a mutex around a deque and a condvar for the
+/// threads that wait on it. Smaller in the binary than two of std's
+/// channels, and all the pool needs.
+#[derive(Debug)]
+pub struct Queue<T> {
+    items: Mutex<VecDeque<T>>,
+    ready: Condvar,
+}
+
+impl<T> Queue<T> {
+    /// An empty queue.
+    const fn new() -> Queue<T> {
+        Queue {
+            items: Mutex::new(VecDeque::new()),
+            ready: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, VecDeque<T>> {
+        // A panic aborts the process, so the lock is never poisoned.
+        self.items.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds an item and wakes one waiting thread.
+    pub fn push(&self, item: T) {
+        self.lock().push_back(item);
+        self.ready.notify_one();
+    }
+
+    /// Takes the oldest item, waiting for one.
+    fn pop(&self) -> T {
+        let mut items = self.lock();
+        loop {
+            if let Some(item) = items.pop_front() {
+                return item;
+            }
+            items = self
+                .ready
+                .wait(items)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Takes every item there is, without waiting.
+    pub fn take_all(&self) -> VecDeque<T> {
+        std::mem::take(&mut *self.lock())
+    }
+}
+
+/// The pool's two queues: probes to run, and their results for the loop.
+#[derive(Debug)]
+pub struct Pool {
+    /// Probes to run; single flight keeps at most one per target in it.
+    pub jobs: Queue<Job>,
+    /// Finished probes, taken by the loop when the eventfd wakes it.
+    pub done: Queue<Done>,
+}
+
+/// Starts `count` workers.
 pub fn start(
     count: usize,
     targets: &'static [Target],
     wake: &'static Wake,
-) -> io::Result<(SyncSender<Job>, Receiver<Done>)> {
-    let (jobs, queue) = mpsc::sync_channel::<Job>(targets.len());
-    let queue = Arc::new(Mutex::new(queue));
-    let (done, results) = mpsc::channel();
+) -> io::Result<&'static Pool> {
+    let pool: &'static Pool = Box::leak(Box::new(Pool {
+        jobs: Queue::new(),
+        done: Queue::new(),
+    }));
     for _ in 0..count {
-        let (queue, done) = (queue.clone(), done.clone());
         thread::Builder::new()
             .name("probe".to_owned())
             .stack_size(STACK)
-            .spawn(move || work(&queue, &done, targets, wake))?;
+            .spawn(move || work(pool, targets, wake))?;
     }
-    Ok((jobs, results))
+    Ok(pool)
 }
 
-fn work(
-    queue: &Mutex<Receiver<Job>>,
-    done: &Sender<Done>,
-    targets: &'static [Target],
-    wake: &Wake,
-) {
+fn work(pool: &Pool, targets: &'static [Target], wake: &Wake) -> ! {
     loop {
-        // The lock is held while waiting: the idle workers queue up on the
-        // mutex instead of the channel, which is the same thing.
-        let job = match queue.lock() {
-            Ok(queue) => queue.recv(),
-            Err(_) => return,
-        };
-        let Ok(job) = job else { return };
+        let job = pool.jobs.pop();
         let started = Instant::now();
         let result = targets[job.target].probe.attempt(job.deadline);
         let checked = Checked {
@@ -79,15 +125,10 @@ fn work(
             at: Instant::now(),
             took: started.elapsed(),
         };
-        if done
-            .send(Done {
-                target: job.target,
-                checked,
-            })
-            .is_err()
-        {
-            return;
-        }
+        pool.done.push(Done {
+            target: job.target,
+            checked,
+        });
         wake.wake();
     }
 }
