@@ -401,12 +401,14 @@ impl Loop {
     /// in flight, and lets the others finish (then close) within
     /// [`GRACE`].
     fn begin_stop(&mut self, signal: Signal, now: Instant) {
+        // Closed before the line is logged: whoever reads it may rely on
+        // new connections being refused.
+        self.listener = None;
         log::info(format_args!(
             "Stopping on {}: finishing responses in flight",
             signal.as_str()
         ))
         .emit();
-        self.listener = None;
         for idx in 0..self.slots.len() {
             let Some(conn) = self.conn(idx) else { continue };
             match conn.state {
