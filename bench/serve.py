@@ -7,7 +7,9 @@ Needs wrk and prometheus-blackbox-exporter (Debian packages). Everything runs
 on loopback: a TCP target, the server under test, wrk. For each server and
 each of 1, 64 and 1,000 keep-alive connections it reports requests per second,
 latency percentiles, errors, and the server's peak RSS (VmHWM of a fresh
-server process after the run). Prints a Markdown report and writes the raw
+server process after the run). `/all` is also run with `--cache-ttl 0`, where
+every request probes (concurrent ones still share a probe in flight), as
+blackbox's `/probe` always does. Prints a Markdown report and writes the raw
 numbers to bench/results/serve.json.
 
 Measured, never asserted: these numbers depend on the machine. The bars from
@@ -68,12 +70,12 @@ def vm_hwm_kib(pid):
 class Rdy:
     """`rdy serve` on a free loopback port, probing one TCP target."""
 
-    def __init__(self, binary, target):
+    def __init__(self, binary, target, *options):
         self.port = free_port()
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [binary, "serve", "--listen", f"127.0.0.1:{self.port}", f"127.0.0.1:{target}",
-             "--name", "db"],
+            [binary, "serve", "--listen", f"127.0.0.1:{self.port}", *options,
+             f"127.0.0.1:{target}", "--name", "db"],
             stdout=subprocess.DEVNULL, stderr=self.log)
         wait_http(self.url("/self"))
 
@@ -194,6 +196,10 @@ def main():
     for label, binary in servers:
         for path in ("/self", "/all"):
             runs.append((label, path, lambda b=binary: Rdy(b, target)))
+    # Every request probes (concurrent ones still share the probe in
+    # flight): the fair comparison with blackbox, which never caches.
+    runs.append(("rdy --cache-ttl 0", "/all",
+                 lambda: Rdy(args.rdy, target, "--cache-ttl", "0")))
     runs.append(("blackbox", "/probe", lambda: Blackbox(target, config_dir)))
 
     report = {"seconds": args.seconds, "results": [], "sizes": {}}
