@@ -29,11 +29,12 @@ fi
 export "CC_${arch}_unknown_linux_musl=${CC:-gcc}"
 
 # Non-PIE like Go's static binaries: static-pie carries ~57 KiB of relocations.
-# rust-lld with identical code folding saves another ~17 KiB when the
-# toolchain ships it (rustup toolchains do, under lib/rustlib/HOST/bin).
+# No unwind tables for rdy's own crates: with panic=abort nothing unwinds
+# (~30 KiB). rust-lld with identical code folding saves another ~17 KiB when
+# the toolchain ships it (rustup toolchains do, under lib/rustlib/HOST/bin).
 link_flags() {
     gcc_ld="$(rustc $1 --print sysroot)/lib/rustlib/$host/bin/gcc-ld"
-    flags="-C relocation-model=static -C target-feature=+crt-static"
+    flags="-C relocation-model=static -C target-feature=+crt-static -C force-unwind-tables=no"
     if [ -x "$gcc_ld/ld.lld" ]; then
         flags="$flags -C link-arg=-fuse-ld=lld -C link-arg=-B$gcc_ld -C link-arg=-Wl,--icf=all"
     fi
@@ -64,7 +65,7 @@ if $min; then
     # panic=immediate-abort drops the panic machinery (and std's backtrace
     # symboliser); location-detail=none drops file:line strings. Never
     # -Zfmt-debug=none: dependencies parse HTTP with Debug-formatted values.
-    RUSTFLAGS="$(link_flags +nightly) -C force-unwind-tables=no -Zlocation-detail=none \
+    RUSTFLAGS="$(link_flags +nightly) -Zlocation-detail=none \
 -Zunstable-options -Cpanic=immediate-abort" \
         cargo +nightly build --release --locked --target "$target" --target-dir target/min \
         -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size

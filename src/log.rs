@@ -7,7 +7,9 @@
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
 use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
+
+use crate::timestamp::Timestamp;
 
 /// How lines are rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -226,45 +228,9 @@ fn escape_char(out: &mut String, c: char) {
     }
 }
 
-/// RFC 3339 UTC time with milliseconds: `2026-11-22T07:00:01.123Z`.
-pub struct Timestamp(pub SystemTime);
-
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let since = self.0.duration_since(UNIX_EPOCH).unwrap_or_default();
-        let secs = since.as_secs();
-        let (year, month, day) = civil_from_days((secs / 86_400) as i64);
-        let rem = secs % 86_400;
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-            rem / 3600,
-            rem / 60 % 60,
-            rem % 60,
-            since.subsec_millis()
-        )
-    }
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
-/// `civil_from_days` algorithm, public domain).
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn logfmt_quotes_only_when_needed() {
@@ -284,17 +250,5 @@ mod tests {
         let mut s = String::new();
         write_json_string(&mut s, "a\"b\\c\u{1}✓");
         assert_eq!(s, r#""a\"b\\c\u0001✓""#);
-    }
-
-    #[test]
-    fn timestamps_are_rfc3339_utc() {
-        let t = UNIX_EPOCH + Duration::from_millis(1_720_185_300_042);
-        assert_eq!(Timestamp(t).to_string(), "2024-07-05T13:15:00.042Z");
-        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
-        assert_eq!(Timestamp(leap).to_string(), "2000-02-29T00:00:00.000Z");
-        assert_eq!(
-            Timestamp(UNIX_EPOCH).to_string(),
-            "1970-01-01T00:00:00.000Z"
-        );
     }
 }

@@ -11,8 +11,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::duration::Human;
+use crate::kube::rules::Verdict;
+use crate::kube::watch::Progress;
 use crate::log;
-use crate::probe::ProbeError;
+use crate::probe::k8s::K8s;
+use crate::probe::{Probe, ProbeError};
 use crate::target::{self, Target};
 
 /// Stack for probe threads: a TLS handshake needs a few tens of KiB; the
@@ -87,11 +90,7 @@ pub fn check(targets: &'static [Target], timeout: Option<Duration>) -> Outcome {
     let outcome = collect(targets, move |target| {
         match target.probe.attempt(attempt_deadline(target, deadline)) {
             Ok(()) => {
-                target_line(
-                    log::info(format_args!("{} is ready ✓", target.name)),
-                    target,
-                )
-                .emit();
+                ready_line(target).emit();
                 Report::Ready
             }
             Err(e) if e.is_fatal() => Report::Fatal(e),
@@ -186,18 +185,16 @@ fn collect(
 /// start, so a slow failure does not stretch the cadence) until one
 /// succeeds or the deadline passes.
 fn retry(target: &Target, deadline: Option<Instant>) -> Report {
+    if let Probe::K8s(object) = &target.probe {
+        return watch_object(target, object, deadline);
+    }
     let mut attempt: u64 = 0;
     loop {
         attempt += 1;
         let started = Instant::now();
         let error = match target.probe.attempt(attempt_deadline(target, deadline)) {
             Ok(()) => {
-                target_line(
-                    log::info(format_args!("{} is ready ✓", target.name)),
-                    target,
-                )
-                .extra("attempt", attempt)
-                .emit();
+                ready_line(target).extra("attempt", attempt).emit();
                 return Report::Ready;
             }
             Err(e) if e.is_fatal() => return Report::Fatal(e),
@@ -219,9 +216,47 @@ fn retry(target: &Target, deadline: Option<Instant>) -> Report {
     }
 }
 
+/// A Kubernetes target is watched, not polled: every change of kubectl's
+/// progress message is logged, and the watch ends the moment it is ready.
+fn watch_object(target: &Target, object: &K8s, deadline: Option<Instant>) -> Report {
+    let mut progress = |event: Progress<'_>| match event {
+        Progress::Verdict(Verdict::Waiting(message)) => {
+            target_line(log::info(message), target)
+                .field("target", &target.name)
+                .emit();
+        }
+        Progress::Verdict(_) => {}
+        Progress::Retrying(error, pause) => {
+            target_line(
+                log::warn(format_args!("{} is not ready ✗", target.name)),
+                target,
+            )
+            .field("error", error)
+            .field("retry_in", Human(pause))
+            .emit();
+        }
+    };
+    match object.wait(deadline, &mut progress) {
+        Ok(()) => {
+            ready_line(target).emit();
+            Report::Ready
+        }
+        Err(e) if e.is_fatal() => Report::Fatal(e),
+        Err(e) => Report::NotReady(e),
+    }
+}
+
 fn attempt_deadline(target: &Target, deadline: Option<Instant>) -> Instant {
     let own = Instant::now() + target.probe.budget();
     deadline.map_or(own, |d| d.min(own))
+}
+
+/// `X is ready ✓`, with the target's fields.
+fn ready_line(target: &Target) -> log::Line {
+    target_line(
+        log::info(format_args!("{} is ready ✓", target.name)),
+        target,
+    )
 }
 
 /// Adds the fields `-v` shows on every line about a target.

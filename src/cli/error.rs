@@ -63,6 +63,8 @@ pub enum UsageError {
     },
     /// Two `rdy serve` targets with one display name.
     DuplicateName(String),
+    /// The Kubernetes configuration cannot be used.
+    Kube(String),
 }
 
 impl fmt::Display for UsageError {
@@ -124,6 +126,7 @@ impl fmt::Display for UsageError {
                 "serve: two targets are named {name:?}; /ready/NAME and the metrics \
                  need unique names (give one a --name)"
             ),
+            UsageError::Kube(problem) => write!(f, "Kubernetes configuration: {problem}"),
         }
     }
 }

@@ -16,6 +16,8 @@ pub enum Id {
     WaitBefore,
     WaitAfter,
     Strict,
+    Kubeconfig,
+    Context,
     Name,
     CheckType,
     Interval,
@@ -178,6 +180,11 @@ pub const FLAGS: &[Flag] = &[
     flag(Id::Strict, "strict", Some('s'), None, None, Run,
         "Accepted for wait-for-it's command line; rdy never runs the command \
          unless every target is ready."),
+    flag(Id::Kubeconfig, "kubeconfig", None, Some("RDY_KUBECONFIG"), Some("FILE"), Run,
+        "Kubernetes configuration for k8s: targets [default: $KUBECONFIG, else \
+         the pod's service account, else ~/.kube/config]."),
+    flag(Id::Context, "context", None, Some("RDY_CONTEXT"), Some("NAME"), Run,
+        "kubeconfig context to use [default: current-context]."),
     flag(Id::Listen, "listen", None, Some("RDY_LISTEN"), Some("ADDR"), Serve,
         "Address and port to serve on; :PORT means every interface, IPv6 and \
          IPv4 [default: 0.0.0.0:8081]. Example: --listen [::]:8081"),

@@ -22,6 +22,7 @@ use self::error::{Source, UsageError};
 use self::flags::{Flag, Id, Scope};
 use self::options::{Given, RunOptions, TargetOptions};
 use crate::exec::Program;
+use crate::kube::config::KubeOptions;
 use crate::log;
 use crate::probe::http::Http;
 use crate::probe::http::proxy::ProxyEnv;
@@ -303,7 +304,17 @@ fn finish(
         .under(&compose.targets)
         .under(&env_targets)
         .under(&line.defaults);
-    let shared = targets::Shared { proxy, env };
+    let shared = targets::Shared {
+        proxy,
+        env,
+        // serve makes one attempt per probe too.
+        check: mode != Mode::Wait,
+        kube: KubeOptions {
+            kubeconfig: run.kubeconfig.clone(),
+            context: run.context.clone(),
+        },
+        client: Default::default(),
+    };
     let targets = line
         .targets
         .iter()

@@ -2,7 +2,7 @@
 //! (defaults), then options after a target (that target only). Each value is
 //! parsed the moment it is read, so an error names its flag or variable.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ureq::http::Method;
@@ -50,6 +50,8 @@ pub struct RunOptions {
     pub then_post: Option<Vec<String>>,
     pub wait_before: Option<Duration>,
     pub wait_after: Option<Duration>,
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
 }
 
 /// What a boolean value may look like; Go's `strconv.ParseBool` set, which
@@ -221,6 +223,8 @@ impl RunOptions {
             Id::Strict => {
                 value.boolean()?;
             }
+            Id::Kubeconfig => self.kubeconfig = Some(PathBuf::from(value.non_empty("a file")?)),
+            Id::Context => self.context = Some(value.non_empty("a context name")?),
             _ => unreachable!("{id:?} is not a run option"),
         }
         Ok(())
@@ -237,6 +241,8 @@ impl RunOptions {
             then_post: top.then_post.clone().or_else(|| self.then_post.clone()),
             wait_before: top.wait_before.or(self.wait_before),
             wait_after: top.wait_after.or(self.wait_after),
+            kubeconfig: top.kubeconfig.clone().or_else(|| self.kubeconfig.clone()),
+            context: top.context.clone().or_else(|| self.context.clone()),
         }
     }
 

@@ -4,15 +4,22 @@
 
 use std::time::Duration;
 
+use std::cell::OnceCell;
+use std::sync::Arc;
+
 use super::Env;
 use super::error::UsageError;
-use super::flags::{self, Kinds, Scope};
+use super::flags::{self, Id, Kinds, Scope};
 use super::options::TargetOptions;
+use crate::kube;
+use crate::kube::client::Client;
+use crate::kube::config::{self, KubeOptions};
 use crate::probe::http::agent::{self, AgentOptions};
 use crate::probe::http::header;
 use crate::probe::http::proxy::ProxyEnv;
 use crate::probe::http::tls::Trust;
 use crate::probe::icmp::Icmp;
+use crate::probe::k8s::K8s;
 use crate::probe::tcp::Tcp;
 use crate::probe::{Probe, http};
 use crate::target::{self, Address, Scheme, Target};
@@ -28,8 +35,34 @@ const MAX_REDIRECTS: u32 = 10;
 pub struct Shared<'a> {
     /// The proxy variables.
     pub proxy: ProxyEnv,
-    /// The environment, for `SSL_CERT_FILE`.
+    /// The environment, for `SSL_CERT_FILE`, `HOSTNAME` and Kubernetes.
     pub env: Env<'a>,
+    /// `rdy check` (one look) rather than `rdy wait`.
+    pub check: bool,
+    /// `--kubeconfig`, `--context`.
+    pub kube: KubeOptions,
+    /// The Kubernetes client, created for the first `k8s:` target.
+    pub client: OnceCell<Arc<Client>>,
+}
+
+impl Shared<'_> {
+    fn kube_client(&self) -> Result<Arc<Client>, UsageError> {
+        if let Some(client) = self.client.get() {
+            return Ok(client.clone());
+        }
+        let config =
+            config::load(&self.kube, self.env).map_err(|e| UsageError::Kube(e.to_string()))?;
+        let client = Arc::new(Client::new(config).map_err(UsageError::Kube)?);
+        Ok(self.client.get_or_init(|| client).clone())
+    }
+}
+
+/// Makes errors about the target string `text`.
+fn problem_with(text: &str) -> impl Fn(String) -> UsageError + '_ {
+    move |problem| UsageError::Target {
+        target: text.to_owned(),
+        problem,
+    }
 }
 
 /// Builds one target. `options` is every layer merged; `own` is the layer
@@ -40,10 +73,10 @@ pub fn build(
     own: &TargetOptions,
     shared: &Shared<'_>,
 ) -> Result<Target, UsageError> {
-    let problem = |problem: String| UsageError::Target {
-        target: text.to_owned(),
-        problem,
-    };
+    let problem = problem_with(text);
+    if let Some(rest) = text.strip_prefix(kube::target::PREFIX) {
+        return build_k8s(text, rest, options, own, shared);
+    }
     let address = target::parse(text, options.check_type).map_err(|e| problem(e.to_string()))?;
     check_kinds(text, &address, own)?;
     let dial_timeout = options.dial_timeout.unwrap_or(DEFAULT_DIAL_TIMEOUT);
@@ -72,6 +105,55 @@ pub fn build(
         address: text.to_owned(),
         interval: options.interval.unwrap_or(DEFAULT_INTERVAL),
         probe,
+    })
+}
+
+/// Options that mean something for a `k8s:` target.
+const K8S_OPTIONS: [Id; 3] = [Id::Name, Id::Interval, Id::DialTimeout];
+
+fn build_k8s(
+    text: &str,
+    rest: &str,
+    options: &TargetOptions,
+    own: &TargetOptions,
+    shared: &Shared<'_>,
+) -> Result<Target, UsageError> {
+    let problem = problem_with(text);
+    let hostname = (shared.env)("HOSTNAME");
+    let object =
+        kube::target::parse(rest, hostname.as_deref()).map_err(|e| problem(e.to_string()))?;
+    if let Some((id, spelled)) = own.given.iter().find(|(id, _)| !K8S_OPTIONS.contains(id)) {
+        let Scope::Target(kinds) = flags::by_id(*id).scope else {
+            unreachable!("per-target options have a target scope")
+        };
+        return Err(UsageError::NotForTarget {
+            option: spelled.clone(),
+            applies_to: kinds.describe(),
+            target: text.to_owned(),
+            kind: "k8s",
+        });
+    }
+    if shared.check && object.stable.is_some() {
+        return Err(problem(
+            "stable= needs rdy wait: one look cannot tell how long it has been ready".to_owned(),
+        ));
+    }
+    let client = shared.kube_client()?;
+    let namespace = object
+        .namespace
+        .clone()
+        .unwrap_or_else(|| client.namespace.clone());
+    let name = options.name.clone().unwrap_or_else(|| object.display());
+    Ok(Target {
+        name,
+        address: text.to_owned(),
+        interval: options.interval.unwrap_or(DEFAULT_INTERVAL),
+        probe: Probe::K8s(Box::new(K8s {
+            object,
+            namespace,
+            client,
+            dial_timeout: options.dial_timeout.unwrap_or(DEFAULT_DIAL_TIMEOUT),
+        })),
     })
 }
 
@@ -163,6 +245,8 @@ fn build_http(
         proxy,
         https,
         max_redirects: if follow { MAX_REDIRECTS } else { 0 },
+        connect_to: None,
+        client_cert: None,
     })
     .map_err(|e| format!("proxy: {e}"))?;
     Ok(http::Http {

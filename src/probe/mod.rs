@@ -5,6 +5,7 @@
 
 pub mod http;
 pub mod icmp;
+pub mod k8s;
 pub mod tcp;
 
 use std::fmt;
@@ -22,6 +23,8 @@ pub enum Probe {
     Http(Box<http::Http>),
     /// ICMP echo.
     Icmp(icmp::Icmp),
+    /// A Kubernetes object.
+    K8s(Box<k8s::K8s>),
 }
 
 impl Probe {
@@ -31,6 +34,7 @@ impl Probe {
             Probe::Tcp(p) => p.attempt(deadline),
             Probe::Http(p) => p.attempt(deadline),
             Probe::Icmp(p) => p.attempt(deadline),
+            Probe::K8s(p) => p.attempt(deadline),
         }
     }
 
@@ -41,6 +45,7 @@ impl Probe {
             Probe::Tcp(p) => p.dial_timeout,
             Probe::Http(p) => p.dial_timeout,
             Probe::Icmp(p) => p.dial_timeout + p.read_timeout,
+            Probe::K8s(p) => p.budget(),
         }
     }
 
@@ -51,6 +56,7 @@ impl Probe {
             Probe::Http(p) if p.is_https() => "https",
             Probe::Http(_) => "http",
             Probe::Icmp(_) => "icmp",
+            Probe::K8s(_) => "k8s",
         }
     }
 }
@@ -90,12 +96,19 @@ pub enum ProbeError {
     /// Neither an unprivileged nor a raw ICMP socket may be opened; waiting
     /// cannot fix that, so it ends the run with exit code 3.
     IcmpNotPermitted(String),
+    /// A Kubernetes object is not ready; kubectl's progress message.
+    NotReady(String),
+    /// A request to the API server failed in a way that may pass.
+    Api(String),
+    /// A target can never become ready (a failed Job, RBAC forbids the
+    /// request, ...): exit code 3.
+    Fatal(String),
 }
 
 impl ProbeError {
     /// Whether the target can never become ready (exit code 3).
     pub fn is_fatal(&self) -> bool {
-        matches!(self, ProbeError::IcmpNotPermitted(_))
+        matches!(self, ProbeError::IcmpNotPermitted(_) | ProbeError::Fatal(_))
     }
 
     /// Classifies a socket error the way users think about it.
@@ -127,7 +140,10 @@ impl fmt::Display for ProbeError {
                 write!(f, "body does not contain {expected:?}")
             }
             ProbeError::NoEchoReply => f.write_str("no echo reply"),
-            ProbeError::IcmpNotPermitted(why) => f.write_str(why),
+            ProbeError::IcmpNotPermitted(why)
+            | ProbeError::NotReady(why)
+            | ProbeError::Api(why)
+            | ProbeError::Fatal(why) => f.write_str(why),
         }
     }
 }

@@ -160,7 +160,7 @@ impl HttpDate {
             "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
         ];
         let days = secs / 86_400;
-        let (year, month, day) = crate::log::civil_from_days(days as i64);
+        let (year, month, day) = crate::timestamp::civil_from_days(days as i64);
         let rem = secs % 86_400;
         let text = format!(
             "{}, {day:02} {} {year:04} {:02}:{:02}:{:02} GMT",

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use ureq::config::Config;
 use ureq::http::Uri;
+use ureq::tls::ClientCert;
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{Connector, DefaultConnector, NextTimeout, TcpConnector};
 use ureq::{Agent, Proxy, Timeout};
@@ -35,11 +36,18 @@ pub struct AgentOptions {
     pub https: bool,
     /// Redirects followed before the 3xx itself is the answer; 0 = none.
     pub max_redirects: u32,
+    /// Connect to this host and port instead of the URL's, which then only
+    /// names the server for TLS (kubeconfig `tls-server-name`).
+    pub connect_to: Option<(String, u16)>,
+    /// A client certificate for servers that ask for one.
+    pub client_cert: Option<ClientCert>,
 }
 
 /// Builds an agent; fails only for a proxy URL ureq cannot use.
 pub fn build(options: &AgentOptions) -> Result<Agent, ureq::Error> {
-    let direct = DeadlineResolver { fixed: None };
+    let direct = DeadlineResolver {
+        fixed: options.connect_to.clone(),
+    };
     let Some(url) = &options.proxy else {
         return Ok(Agent::with_parts(
             config(options, None),
@@ -78,7 +86,7 @@ fn config(options: &AgentOptions, tunnel: Option<Proxy>) -> Config {
         .max_idle_connections_per_host(0)
         .user_agent(USER_AGENT)
         .proxy(tunnel)
-        .tls_config(options.trust.tls_config())
+        .tls_config(options.trust.tls_config(options.client_cert.clone()))
         .build()
 }
 

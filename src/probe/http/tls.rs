@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use rustls::crypto::CryptoProvider;
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::tls::{Certificate, ClientCert, PemItem, RootCerts, TlsConfig};
 
 /// CA bundle locations, in Go's `crypto/x509` order (root_linux.go).
 const SYSTEM_BUNDLES: [&str; 6] = [
@@ -90,9 +90,12 @@ impl Trust {
             .clone()
     }
 
-    /// The ureq TLS configuration for this trust store.
-    pub fn tls_config(&self) -> TlsConfig {
-        let builder = TlsConfig::builder().unversioned_rustls_crypto_provider(provider());
+    /// The ureq TLS configuration for this trust store, presenting
+    /// `client_cert` when the server asks for one (Kubernetes mTLS).
+    pub fn tls_config(&self, client_cert: Option<ClientCert>) -> TlsConfig {
+        let builder = TlsConfig::builder()
+            .unversioned_rustls_crypto_provider(provider())
+            .client_cert(client_cert);
         match self {
             Trust::Insecure => builder.disable_verification(true),
             Trust::Roots(roots) => builder.root_certs(RootCerts::Specific(roots.clone())),

@@ -1,0 +1,235 @@
+//! The watch cache of `rdy serve`: Kubernetes objects kept in memory by one
+//! LIST+WATCH per query, so that any number of HTTP requests for an object
+//! cost the API server nothing more.
+//!
+//! The first request for a query starts a reflector thread (see
+//! [`super::watch::reflect`]) and waits briefly for its first LIST; later
+//! requests read the objects from memory. A reflector that nobody asked for
+//! during the idle limit stops, closing its watch. The server never gives
+//! up on the API server: failures are recorded, answered as errors, and
+//! retried with backoff until the watch is back.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::client::Client;
+use super::error::ApiError;
+use super::watch::{self, Objects, Observer, Query};
+use crate::log;
+
+/// Watches never last longer than this on the server, as for waiters.
+const WATCH_SECONDS: u64 = 290;
+
+/// Why the cache has no objects to answer with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheError {
+    /// The first LIST has not completed yet.
+    Syncing,
+    /// The API server refused or could not be reached; the reason.
+    Api(String),
+    /// As many queries are watched as the limit allows.
+    Full(usize),
+}
+
+impl std::fmt::Display for CacheError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CacheError::Syncing => f.write_str("the object is being read from the API server"),
+            CacheError::Api(reason) => f.write_str(reason),
+            CacheError::Full(limit) => {
+                write!(f, "{limit} objects are watched already (--max-watches)")
+            }
+        }
+    }
+}
+
+/// What a reflector last learnt.
+#[derive(Debug)]
+struct State {
+    /// The objects after the last LIST or event; `None` before the first.
+    objects: Option<Arc<Objects>>,
+    /// The last failure since the last successful LIST or event.
+    error: Option<String>,
+    /// When a request last asked for this query.
+    last_used: Instant,
+}
+
+/// One watched query.
+#[derive(Debug)]
+struct Entry {
+    query: Query,
+    state: Mutex<State>,
+    synced: Condvar,
+}
+
+impl Entry {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Objects by query, each kept current by its own watch.
+#[derive(Debug)]
+pub struct WatchCache {
+    client: Arc<Client>,
+    entries: Mutex<Vec<Arc<Entry>>>,
+    max: usize,
+    idle: Duration,
+}
+
+impl WatchCache {
+    /// A cache over `client` with at most `max` watched queries, each closed
+    /// after `idle` without requests.
+    pub fn new(client: Arc<Client>, max: usize, idle: Duration) -> Arc<WatchCache> {
+        Arc::new(WatchCache {
+            client,
+            entries: Mutex::new(Vec::new()),
+            max,
+            idle,
+        })
+    }
+
+    /// The API server's client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// How many queries are watched now.
+    pub fn watched(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<Arc<Entry>>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The current objects of `query`. The first request starts its watch
+    /// and waits up to `first_sync` for the first LIST.
+    pub fn objects(
+        self: &Arc<Self>,
+        query: &Query,
+        first_sync: Duration,
+    ) -> Result<Arc<Objects>, CacheError> {
+        let entry = self.entry(query)?;
+        let mut state = entry.lock();
+        state.last_used = Instant::now();
+        let until = Instant::now() + first_sync;
+        // Bounded by `first_sync`; spurious wake-ups loop at most until then.
+        while state.objects.is_none() && state.error.is_none() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(CacheError::Syncing);
+            }
+            state = entry
+                .synced
+                .wait_timeout(state, left)
+                .map(|(s, _)| s)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        match (&state.error, &state.objects) {
+            (Some(error), _) => Err(CacheError::Api(error.clone())),
+            (None, Some(objects)) => Ok(objects.clone()),
+            (None, None) => Err(CacheError::Syncing),
+        }
+    }
+
+    /// The entry of `query`, created (with its reflector) if new.
+    fn entry(self: &Arc<Self>, query: &Query) -> Result<Arc<Entry>, CacheError> {
+        let mut entries = self.lock();
+        if let Some(entry) = entries.iter().find(|e| e.query == *query) {
+            return Ok(entry.clone());
+        }
+        if entries.len() >= self.max {
+            return Err(CacheError::Full(self.max));
+        }
+        let entry = Arc::new(Entry {
+            query: query.clone(),
+            state: Mutex::new(State {
+                objects: None,
+                error: None,
+                last_used: Instant::now(),
+            }),
+            synced: Condvar::new(),
+        });
+        let (cache, watched) = (self.clone(), entry.clone());
+        let spawned = std::thread::Builder::new()
+            .stack_size(512 * 1024)
+            .spawn(move || cache.follow(&watched));
+        if let Err(e) = spawned {
+            return Err(CacheError::Api(format!("cannot start a watch: {e}")));
+        }
+        entries.push(entry.clone());
+        Ok(entry)
+    }
+
+    /// The reflector thread of one entry; removes it when it stops.
+    fn follow(&self, entry: &Arc<Entry>) {
+        log::debug("Watching")
+            .field("query", entry.query.list_path())
+            .emit();
+        let mut observer = Keeper {
+            entry,
+            idle: self.idle,
+        };
+        watch::reflect(
+            &self.client,
+            &entry.query,
+            None,
+            WATCH_SECONDS,
+            &mut observer,
+        );
+        self.lock().retain(|e| !Arc::ptr_eq(e, entry));
+        log::debug("Stopped watching an idle object")
+            .field("query", entry.query.list_path())
+            .emit();
+    }
+}
+
+/// The observer that keeps an entry current and stops when it is idle.
+struct Keeper<'a> {
+    entry: &'a Entry,
+    idle: Duration,
+}
+
+impl Keeper<'_> {
+    fn idle(&self, state: &State) -> bool {
+        state.last_used.elapsed() >= self.idle
+    }
+}
+
+impl Observer for Keeper<'_> {
+    type Done = ();
+
+    fn observe(&mut self, objects: &Objects) -> Option<()> {
+        let mut state = self.entry.lock();
+        state.objects = Some(Arc::new(objects.clone()));
+        state.error = None;
+        self.entry.synced.notify_all();
+        self.idle(&state).then_some(())
+    }
+
+    fn wake_at(&self) -> Option<Instant> {
+        Some(self.entry.lock().last_used + self.idle)
+    }
+
+    fn connected(&mut self) {
+        let mut state = self.entry.lock();
+        if state.objects.is_some() && state.error.take().is_some() {
+            self.entry.synced.notify_all();
+        }
+    }
+
+    fn failed(&mut self, error: ApiError, pause: Duration) -> Option<()> {
+        let mut state = self.entry.lock();
+        log::debug("Watch failed")
+            .field("query", self.entry.query.list_path())
+            .field("error", &error)
+            .field("retry_in", crate::duration::Human(pause))
+            .emit();
+        state.error = Some(error.to_string());
+        self.entry.synced.notify_all();
+        self.idle(&state).then_some(())
+    }
+
+    fn timed_out(&mut self) {}
+}

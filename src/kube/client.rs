@@ -1,0 +1,294 @@
+//! Blocking requests to the API server over the core's ureq + rustls agent:
+//! a LIST returns one JSON document, a WATCH a stream of JSON lines
+//! (k8s-api.md §3), both bounded by a deadline.
+//!
+//! Every request carries `Accept: application/json` and
+//! `User-Agent: rdy/<version> (linux/<arch>)`, so the audit log names the
+//! tool; the bearer token goes only in the `Authorization` header, never in a
+//! log line or an error.
+
+use std::io::{BufRead, BufReader, Read};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use ureq::http::{Request, Response, Uri};
+use ureq::{Agent, Body, BodyReader};
+
+use super::config::{self, ClusterConfig};
+use super::credentials::Auth;
+use super::error::ApiError;
+use crate::json::{self, Value};
+use crate::probe::ProbeError;
+use crate::probe::http::agent::{self, AgentOptions};
+use crate::probe::http::tls::Trust;
+
+/// Non-watch requests get about 30 s, as client-go's.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// A LIST body larger than this is refused rather than buffered.
+const MAX_BODY: u64 = 64 << 20;
+/// One watch event (one object) larger than this ends the stream; etcd
+/// caps objects at 1.5 MiB.
+const MAX_EVENT: u64 = 16 << 20;
+
+/// A connection to one API server.
+#[derive(Debug)]
+pub struct Client {
+    /// Base URL of requests; its host is the TLS name.
+    base: String,
+    /// The real host and port, when the TLS name differs.
+    connect_to: Option<(String, u16)>,
+    trust: Trust,
+    static_cert: Option<ureq::tls::ClientCert>,
+    auth: Auth,
+    /// The agent and the plugin-supplied certificate it was built with.
+    agent: Mutex<(Option<(String, String)>, Agent)>,
+    user_agent: String,
+    /// The namespace of targets that name none.
+    pub namespace: String,
+}
+
+impl Client {
+    /// A client for the configured server. Nothing is sent yet.
+    pub fn new(config: ClusterConfig) -> Result<Client, String> {
+        let (base, connect_to) = match &config.tls_server_name {
+            Some(name) => retarget(&config.server, name)?,
+            None => (config.server.clone(), None),
+        };
+        let agent = build_agent(
+            &config.trust,
+            connect_to.clone(),
+            config.client_cert.clone(),
+        )?;
+        Ok(Client {
+            base,
+            connect_to,
+            trust: config.trust,
+            static_cert: config.client_cert,
+            auth: Auth::new(config.credentials),
+            agent: Mutex::new((None, agent)),
+            user_agent: user_agent(),
+            namespace: config.namespace,
+        })
+    }
+
+    /// GET `path` (with query) and parse the JSON body.
+    pub fn get_json(&self, path: &str, deadline: Instant) -> Result<Value, ApiError> {
+        let cap = deadline.min(Instant::now() + REQUEST_TIMEOUT);
+        let response = self.send(path, cap)?;
+        let mut body = Vec::new();
+        response
+            .into_body()
+            .into_reader()
+            .take(MAX_BODY)
+            .read_to_end(&mut body)
+            .map_err(|e| ApiError::Transport(ProbeError::from_io(e)))?;
+        json::parse(&body).map_err(|e| ApiError::Invalid(e.to_string()))
+    }
+
+    /// Starts a WATCH of `path`; the stream's reads end by `deadline`.
+    pub fn watch(&self, path: &str, deadline: Instant) -> Result<WatchStream, ApiError> {
+        let response = self.send(path, deadline)?;
+        Ok(WatchStream {
+            lines: BufReader::new(response.into_body().into_reader()),
+        })
+    }
+
+    /// Sends a GET; after a 401 the credentials are fetched again and the
+    /// request is retried once (k8s-api.md §1.2 Rec.).
+    fn send(&self, path: &str, deadline: Instant) -> Result<Response<Body>, ApiError> {
+        for retry in [false, true] {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(ApiError::Transport(ProbeError::TimedOut));
+            }
+            let agent = self.current_agent()?;
+            let mut request = Request::get(format!("{}{path}", self.base))
+                .header("Accept", "application/json")
+                .header("User-Agent", self.user_agent.as_str());
+            if let Some(token) = self.auth.token()? {
+                request = request.header("Authorization", format!("Bearer {token}"));
+            }
+            let request = request
+                .body(())
+                .map_err(|e| ApiError::Invalid(e.to_string()))?;
+            let request = agent
+                .configure_request(request)
+                .timeout_global(Some(left))
+                .build();
+            let response = agent
+                .run(request)
+                .map_err(|e| ApiError::Transport(crate::probe::http::from_ureq(e)))?;
+            let code = response.status().as_u16();
+            if code == 401 && !retry && self.auth.refreshable() {
+                self.auth.invalidate();
+                continue;
+            }
+            if (200..300).contains(&code) {
+                return Ok(response);
+            }
+            return Err(error_from(response, path));
+        }
+        Err(ApiError::Unauthorized)
+    }
+
+    /// The agent, rebuilt when a credential plugin hands out a different
+    /// client certificate.
+    fn current_agent(&self) -> Result<Agent, ApiError> {
+        let plugin_cert = self.auth.client_cert()?;
+        let mut slot = self.agent.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.0 != plugin_cert {
+            let cert = match &plugin_cert {
+                Some((cert, key)) => Some(
+                    config::client_cert(cert.as_bytes(), key.as_bytes())
+                        .map_err(|e| ApiError::Credentials(format!("credential plugin: {e}")))?,
+                ),
+                None => self.static_cert.clone(),
+            };
+            let agent = build_agent(&self.trust, self.connect_to.clone(), cert)
+                .map_err(ApiError::Invalid)?;
+            *slot = (plugin_cert, agent);
+        }
+        Ok(slot.1.clone())
+    }
+}
+
+fn build_agent(
+    trust: &Trust,
+    connect_to: Option<(String, u16)>,
+    client_cert: Option<ureq::tls::ClientCert>,
+) -> Result<Agent, String> {
+    agent::build(&AgentOptions {
+        trust: trust.clone(),
+        proxy: None,
+        https: true,
+        max_redirects: 0,
+        connect_to,
+        client_cert,
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// `https://10.0.0.1:6443/prefix` with TLS name `api.internal` becomes
+/// requests to `https://api.internal:6443/prefix` that connect to
+/// 10.0.0.1:6443: SNI and certificate verification use the name, as
+/// kubeconfig's `tls-server-name` asks. (The API server ignores `Host`.)
+fn retarget(server: &str, tls_name: &str) -> Result<(String, Option<(String, u16)>), String> {
+    let uri: Uri = server
+        .parse()
+        .map_err(|e| format!("server {server:?}: {e}"))?;
+    let host = uri
+        .host()
+        .ok_or_else(|| format!("server {server:?} has no host"))?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = uri.port_u16().unwrap_or(443);
+    let prefix = uri.path().trim_end_matches('/');
+    Ok((
+        format!("https://{tls_name}:{port}{prefix}"),
+        Some((host, port)),
+    ))
+}
+
+fn error_from(response: Response<Body>, path: &str) -> ApiError {
+    let code = response.status().as_u16();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let (retry_after, content_type) = (
+        header("retry-after"),
+        header("content-type").unwrap_or_default(),
+    );
+    let mut body = Vec::new();
+    let _ = response
+        .into_body()
+        .into_reader()
+        .take(64 << 10)
+        .read_to_end(&mut body);
+    ApiError::from_response(code, retry_after.as_deref(), &content_type, &body, path)
+}
+
+/// `rdy/<version> (linux/<arch>)`, with Go's architecture names.
+fn user_agent() -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "arm" => "arm",
+        "powerpc64" => "ppc64le",
+        other => other,
+    };
+    format!("{} (linux/{arch})", agent::USER_AGENT)
+}
+
+/// How a watch stream stopped.
+#[derive(Debug)]
+pub enum StreamEnd {
+    /// The server closed it cleanly (its `timeoutSeconds` ran out).
+    Clean,
+    /// The read deadline passed.
+    Deadline,
+    /// The connection broke or sent garbage.
+    Broken(String),
+}
+
+/// The events of one WATCH request: one JSON document per line.
+pub struct WatchStream {
+    lines: BufReader<BodyReader<'static>>,
+}
+
+impl WatchStream {
+    /// The next event. Blank lines are skipped; one event may span several
+    /// chunks and one chunk may hold several events, so lines are read, not
+    /// chunks.
+    pub fn next_event(&mut self) -> Result<Value, StreamEnd> {
+        loop {
+            let mut line = Vec::new();
+            let read = (&mut self.lines)
+                .take(MAX_EVENT)
+                .read_until(b'\n', &mut line);
+            match read {
+                Ok(0) => return Err(StreamEnd::Clean),
+                Ok(_) if !line.ends_with(b"\n") && line.len() as u64 >= MAX_EVENT => {
+                    return Err(StreamEnd::Broken("a watch event exceeds 16 MiB".to_owned()));
+                }
+                Ok(_) if line.iter().all(u8::is_ascii_whitespace) => continue,
+                Ok(_) => return json::parse(&line).map_err(|e| StreamEnd::Broken(e.to_string())),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                    ) =>
+                {
+                    return Err(StreamEnd::Deadline);
+                }
+                Err(e) => return Err(StreamEnd::Broken(e.to_string())),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_server_name_keeps_the_address_and_prefix() {
+        let (base, to) = retarget("https://10.0.0.1:6443/k8s/", "api.internal").unwrap();
+        assert_eq!(base, "https://api.internal:6443/k8s");
+        assert_eq!(to, Some(("10.0.0.1".to_owned(), 6443)));
+        let (base, to) = retarget("https://[fd00::1]", "api").unwrap();
+        assert_eq!(base, "https://api:443");
+        assert_eq!(to, Some(("fd00::1".to_owned(), 443)));
+    }
+
+    #[test]
+    fn user_agent_names_the_tool_and_platform() {
+        let ua = user_agent();
+        assert!(ua.starts_with("rdy/") && ua.contains(" (linux/"), "{ua}");
+    }
+}
