@@ -2,7 +2,7 @@
 //!
 //! One static binary in three roles: `rdy wait` gates an application's start
 //! on TCP, HTTP(S) and ICMP targets, `rdy check` answers an exec readiness
-//! probe with one attempt, and (later) `rdy serve` reports the same over HTTP.
+//! probe with one attempt, and `rdy serve` reports the same over HTTP.
 //! `design.md` in the project docs is the contract these modules implement.
 
 pub mod base64;
@@ -16,6 +16,7 @@ pub mod log;
 pub mod percent;
 pub mod probe;
 pub mod resolve;
+pub mod serve;
 pub mod signal;
 pub mod supervise;
 pub mod target;

@@ -56,6 +56,13 @@ pub enum UsageError {
     NameForAll(usize),
     /// `-- COMMAND` after `rdy check`.
     CommandAfterCheck,
+    /// An option of one command given to another.
+    OnlyFor {
+        option: String,
+        command: &'static str,
+    },
+    /// Two `rdy serve` targets with one display name.
+    DuplicateName(String),
     /// The Kubernetes configuration cannot be used.
     Kube(String),
 }
@@ -111,6 +118,14 @@ impl fmt::Display for UsageError {
             UsageError::CommandAfterCheck => {
                 f.write_str("check: -- COMMAND is only supported by rdy wait")
             }
+            UsageError::OnlyFor { option, command } => {
+                write!(f, "{option} applies to rdy {command} only")
+            }
+            UsageError::DuplicateName(name) => write!(
+                f,
+                "serve: two targets are named {name:?}; /ready/NAME and the metrics \
+                 need unique names (give one a --name)"
+            ),
             UsageError::Kube(problem) => write!(f, "Kubernetes configuration: {problem}"),
         }
     }

@@ -31,6 +31,15 @@ pub enum Id {
     Insecure,
     CaFile,
     IcmpReadTimeout,
+    Listen,
+    CacheTtl,
+    Workers,
+    MaxConnections,
+    IdleTimeout,
+    ClientTimeout,
+    Force,
+    TokenFile,
+    RateLimit,
 }
 
 /// Where an option may appear and what it affects.
@@ -41,6 +50,8 @@ pub enum Scope {
     /// Before the first target (a default for every target) or after a
     /// target (that target only); applies to targets of these kinds.
     Target(Kinds),
+    /// `rdy serve` only; the other commands refuse it.
+    Serve,
 }
 
 /// The target kinds a per-target option applies to.
@@ -106,14 +117,16 @@ const fn flag(
 }
 
 use Kinds::{All, Http, Icmp};
-use Scope::{Run, Target};
+use Scope::{Run, Serve, Target};
 
 /// All options, in the order `--help` lists them.
 #[rustfmt::skip]
 pub const FLAGS: &[Flag] = &[
     flag(Id::Timeout, "timeout", Some('t'), Some("RDY_TIMEOUT"), Some("DUR"), Run,
         "Give up after DUR and exit 1, naming every target that is not ready \
-         and its last error. 0 means no limit [default: none]. Example: -t 2m"),
+         and its last error. 0 means no limit [default: none]. With serve: \
+         the limit of one round of probes, and the default --dial-timeout. \
+         Example: -t 2m"),
     flag(Id::Interval, "interval", Some('i'), Some("CHECK_INTERVAL"), Some("DUR"), Target(All),
         "Time from the start of one attempt to the start of the next \
          [default: 2s]. Example: -i 500ms"),
@@ -172,6 +185,33 @@ pub const FLAGS: &[Flag] = &[
          the pod's service account, else ~/.kube/config]."),
     flag(Id::Context, "context", None, Some("RDY_CONTEXT"), Some("NAME"), Run,
         "kubeconfig context to use [default: current-context]."),
+    flag(Id::Listen, "listen", None, Some("RDY_LISTEN"), Some("ADDR"), Serve,
+        "Address and port to serve on; :PORT means every interface, IPv6 and \
+         IPv4 [default: 0.0.0.0:8081]. Example: --listen [::]:8081"),
+    flag(Id::CacheTtl, "cache-ttl", None, Some("RDY_CACHE_TTL"), Some("DUR"), Serve,
+        "Reuse a probe result for DUR; concurrent requests always share the \
+         probe in flight. 0 disables reuse [default: 1s]. Example: --cache-ttl 5s"),
+    flag(Id::Workers, "workers", None, Some("RDY_WORKERS"), Some("N"), Serve,
+        "Threads that run probes [default: one per target, at most 16]."),
+    flag(Id::MaxConnections, "max-connections", None, Some("RDY_MAX_CONNECTIONS"), Some("N"), Serve,
+        "Open client connections at most; at the cap the idlest connection \
+         makes room [default: 1024]."),
+    flag(Id::IdleTimeout, "idle-timeout", None, Some("RDY_IDLE_TIMEOUT"), Some("DUR"), Serve,
+        "Close a keep-alive connection idle this long [default: 30s]."),
+    flag(Id::ClientTimeout, "client-timeout", None, Some("RDY_CLIENT_TIMEOUT"), Some("DUR"), Serve,
+        "Time a client has to send a request head once it started, and to \
+         take a response [default: 5s]."),
+    flag(Id::Force, "force", None, Some("RDY_FORCE"), Some("STATE"), Serve,
+        "Answer /all with ready (200) or unready (503) without probing, for \
+         maintenance. Example: --force unready"),
+    flag(Id::TokenFile, "token-file", None, Some("RDY_TOKEN_FILE"), Some("FILE"), Serve,
+        "Require the token in this file (re-read when it changes) on every \
+         endpoint but /self, as Authorization: Bearer T, Basic T or ?token=T. \
+         RDY_TOKEN gives the token itself. Example: --token-file /run/secrets/rdy"),
+    flag(Id::RateLimit, "rate-limit", None, Some("RDY_RATE_LIMIT"), Some("N/PERIOD"), Serve,
+        "Answer 429 beyond N requests per PERIOD (a token bucket; /self is \
+         exempt). Also RATE_LIMIT=N with RATE_LIMIT_PERIOD=PERIOD. \
+         Example: --rate-limit 3600/1h"),
     flag(Id::LogFormat, "log-format", None, Some("RDY_LOG_FORMAT"), Some("FORMAT"), Run,
         "logfmt or json [default: logfmt]."),
     flag(Id::Quiet, "quiet", Some('q'), Some("RDY_QUIET"), None, Run,

@@ -8,11 +8,12 @@ const WIDTH: usize = 79;
 const INDENT: usize = 8;
 
 const INTRO: &str = "\
-Wait until dependencies are ready, or check them once.
+Wait until dependencies are ready, check them once, or serve their state.
 
 Usage:
   rdy wait  [OPTIONS] TARGET [TARGET OPTIONS]... [-- COMMAND [ARGS]...]
   rdy check [OPTIONS] TARGET [TARGET OPTIONS]...
+  rdy serve [--listen ADDR] [OPTIONS] TARGET [TARGET OPTIONS]...
   rdy       (with TARGET_ADDRESS set: PortPatrol-compatible wait)
 
 Targets:
@@ -25,6 +26,11 @@ after a target apply to that target only. Each option can also be set by the
 environment variable in brackets; options beat variables.
 ";
 
+const SERVE_TITLE: &str = "
+Serve options (rdy serve only; endpoints: /self, /all, /ready/NAME, /metrics;
+RDY_TOKEN sets the token without a file):
+";
+
 const OUTRO: &str = "
 Exit codes:
   0 every target ready        1 not ready (check failed, wait timed out)
@@ -35,13 +41,18 @@ Examples:
   rdy wait --timeout 2m db:5432 https://api/healthz --status 2xx
   rdy check --dial-timeout 500ms http://localhost:8080/ready
   rdy wait icmp://10.0.0.1 -- /app --serve
+  rdy serve --listen :8081 --timeout 3s http://localhost:8080/health \\
+      http://localhost:15021/healthz/ready
 ";
 
 /// The full help text.
 pub fn text() -> String {
     let mut out = format!("rdy {}\n{INTRO}", env!("CARGO_PKG_VERSION"));
     section(&mut out, "\nRun options:\n", |f| f.scope == Scope::Run);
-    section(&mut out, "\nTarget options:\n", |f| f.scope != Scope::Run);
+    section(&mut out, "\nTarget options:\n", |f| {
+        matches!(f.scope, Scope::Target(_))
+    });
+    section(&mut out, SERVE_TITLE, |f| f.scope == Scope::Serve);
     out.push_str(OUTRO);
     out
 }

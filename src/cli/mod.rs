@@ -10,6 +10,7 @@ pub mod error;
 pub mod flags;
 pub mod help;
 pub mod options;
+pub mod serve;
 pub mod targets;
 
 use std::ffi::OsString;
@@ -37,6 +38,8 @@ pub enum Command {
     Wait(Run),
     /// `rdy check`.
     Check(Run),
+    /// `rdy serve`: the targets and the server's own settings.
+    Serve(Run, Box<crate::serve::Settings>),
     /// `--help`.
     Help,
     /// `--version`.
@@ -67,6 +70,7 @@ pub struct Run {
 enum Mode {
     Wait,
     Check,
+    Serve,
 }
 
 impl Mode {
@@ -74,6 +78,7 @@ impl Mode {
         match self {
             Mode::Wait => "wait",
             Mode::Check => "check",
+            Mode::Serve => "serve",
         }
     }
 }
@@ -94,6 +99,7 @@ pub fn parse(args: Vec<OsString>, env: Env<'_>) -> Result<Command, UsageError> {
     match utf8(first, "the command")?.as_str() {
         "wait" => parse_run(Mode::Wait, rest, env),
         "check" => parse_run(Mode::Check, rest, env),
+        "serve" => parse_run(Mode::Serve, rest, env),
         "help" | "-h" | "--help" => Ok(Command::Help),
         "-V" | "--version" => Ok(Command::Version),
         other => Err(UsageError::UnknownCommand(other.to_owned())),
@@ -113,23 +119,32 @@ struct CommandLine {
     run: RunOptions,
     defaults: TargetOptions,
     targets: Vec<Written>,
+    /// Run options as spelled, so `rdy serve` can refuse wait's.
+    run_given: Vec<(Id, String)>,
+    serve: serve::ServeOptions,
     help: bool,
     version: bool,
 }
 
 fn parse_run(mode: Mode, args: Vec<OsString>, env: Env<'_>) -> Result<Command, UsageError> {
     let (args, command) = split_command(args);
-    let line = read_command_line(args)?;
+    let mut line = read_command_line(args)?;
     if line.help {
         return Ok(Command::Help);
     }
     if line.version {
         return Ok(Command::Version);
     }
+    let serve_line = std::mem::take(&mut line.serve);
+    serve::check_command(mode == Mode::Serve, &serve_line, &line.run_given, &command)?;
     let run = finish(mode, line, command, env)?;
     Ok(match mode {
         Mode::Wait => Command::Wait(run),
         Mode::Check => Command::Check(run),
+        Mode::Serve => {
+            let settings = serve::settings(serve_line, &run.targets, env)?;
+            Command::Serve(run, Box::new(settings))
+        }
     })
 }
 
@@ -210,7 +225,14 @@ impl CommandLine {
             text,
         };
         match flag.scope {
-            Scope::Run => self.run.apply(flag.id, &given),
+            Scope::Run => {
+                self.run_given.push((flag.id, spelled.clone()));
+                self.run.apply(flag.id, &given)
+            }
+            Scope::Serve => {
+                self.serve.given.push(spelled.clone());
+                self.serve.apply(flag.id, &given)
+            }
             Scope::Target(_) => {
                 let layer = match self.targets.last_mut() {
                     Some(target) => &mut target.options,
@@ -267,12 +289,26 @@ fn finish(
     if line.defaults.name.is_some() && line.targets.len() > 1 {
         return Err(UsageError::NameForAll(line.targets.len()));
     }
-    let defaults = compose.targets.under(&env_targets).under(&line.defaults);
     let run = compose.run.under(&env_run).under(&line.run);
+    // rdy serve: --timeout bounds each round of probes, and is also the
+    // default --dial-timeout, so the seed's `--timeout 3s` gives every
+    // target 3s as the seed did.
+    let base = match mode {
+        Mode::Serve => TargetOptions {
+            dial_timeout: run.deadline(),
+            ..TargetOptions::default()
+        },
+        Mode::Wait | Mode::Check => TargetOptions::default(),
+    };
+    let defaults = base
+        .under(&compose.targets)
+        .under(&env_targets)
+        .under(&line.defaults);
     let shared = targets::Shared {
         proxy,
         env,
-        check: mode == Mode::Check,
+        // serve makes one attempt per probe too.
+        check: mode != Mode::Wait,
         kube: KubeOptions {
             kubeconfig: run.kubeconfig.clone(),
             context: run.context.clone(),
@@ -286,7 +322,7 @@ fn finish(
         .collect::<Result<Vec<_>, _>>()?;
     let hooks = match mode {
         Mode::Wait => run.then_post.as_deref().unwrap_or_default(),
-        Mode::Check => &[],
+        Mode::Check | Mode::Serve => &[],
     };
     let hooks = hooks
         .iter()
@@ -313,7 +349,22 @@ fn finish(
 fn read_env(env: Env<'_>) -> Result<(RunOptions, TargetOptions), UsageError> {
     let mut run = RunOptions::default();
     let mut target = TargetOptions::default();
-    for flag in flags::FLAGS.iter().filter(|f| f.id != Id::Name) {
+    each_env(env, |flag, given| match flag.scope {
+        _ if flag.id == Id::Name => Ok(()),
+        Scope::Run => run.apply(flag.id, given),
+        Scope::Target(_) => target.apply(flag.id, given),
+        // Read by serve::settings, and only for rdy serve.
+        Scope::Serve => Ok(()),
+    })?;
+    Ok((run, target))
+}
+
+/// Calls `apply` with the value of every option's variable that is set.
+fn each_env(
+    env: Env<'_>,
+    mut apply: impl FnMut(&Flag, &Given<'_>) -> Result<(), UsageError>,
+) -> Result<(), UsageError> {
+    for flag in flags::FLAGS {
         let Some(var) = flag.env else { continue };
         let Some(text) = non_empty(env, var) else {
             continue;
@@ -323,12 +374,9 @@ fn read_env(env: Env<'_>) -> Result<(RunOptions, TargetOptions), UsageError> {
             source: &source,
             text: &text,
         };
-        match flag.scope {
-            Scope::Run => run.apply(flag.id, &given)?,
-            Scope::Target(_) => target.apply(flag.id, &given)?,
-        }
+        apply(flag, &given)?;
     }
-    Ok((run, target))
+    Ok(())
 }
 
 /// A variable's value; empty counts as unset, as with Go's `os.Getenv`.

@@ -74,7 +74,7 @@ pub struct Given<'a> {
 }
 
 impl Given<'_> {
-    fn invalid(&self, expected: impl Into<String>) -> UsageError {
+    pub(super) fn invalid(&self, expected: impl Into<String>) -> UsageError {
         UsageError::Invalid {
             source: self.source.clone(),
             given: self.text.to_owned(),
@@ -82,11 +82,11 @@ impl Given<'_> {
         }
     }
 
-    fn duration(&self) -> Result<Duration, UsageError> {
+    pub(super) fn duration(&self) -> Result<Duration, UsageError> {
         duration::parse(self.text).map_err(|_| self.invalid(duration::ACCEPTED))
     }
 
-    fn positive_duration(&self) -> Result<Duration, UsageError> {
+    pub(super) fn positive_duration(&self) -> Result<Duration, UsageError> {
         match self.duration()? {
             d if d.is_zero() => Err(self.invalid(format!("{} greater than 0", duration::ACCEPTED))),
             d => Ok(d),
@@ -97,7 +97,7 @@ impl Given<'_> {
         parse_bool(self.text).ok_or_else(|| self.invalid(BOOLEANS))
     }
 
-    fn non_empty(&self, what: &str) -> Result<String, UsageError> {
+    pub(super) fn non_empty(&self, what: &str) -> Result<String, UsageError> {
         match self.text {
             "" => Err(self.invalid(what)),
             text => Ok(text.to_owned()),

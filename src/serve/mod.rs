@@ -1,0 +1,160 @@
+//! `rdy serve`: HTTP endpoints that tell kubelets, load balancers and
+//! status pages whether the targets are ready.
+//!
+//! Three kinds of threads:
+//!
+//! - the main thread takes the signals with `sigwait`, as in every mode
+//!   (signal.rs), and asks the loop to stop through its eventfd;
+//! - one event-loop thread owns every socket and all state — connections,
+//!   the result cache, the token, the rate limit (event_loop.rs explains
+//!   why a readiness loop);
+//! - a fixed pool of workers runs probes, one target at a time
+//!   (workers.rs), and never touches a client socket.
+//!
+//! The probes are the ones `wait` and `check` use, unchanged.
+
+pub mod auth;
+pub mod cache;
+pub mod conn;
+pub mod event_loop;
+pub mod listen;
+pub mod metrics;
+pub mod rate;
+pub mod report;
+pub mod request;
+pub mod response;
+pub mod routes;
+pub mod workers;
+
+use std::process::exit;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::sys::resource::{Resource, getrlimit, setrlimit};
+
+use self::auth::Token;
+use self::cache::Cache;
+use self::event_loop::{Limits, Loop, Wake};
+use self::listen::Listen;
+use self::rate::{Bucket, Rate};
+use self::routes::{App, Force};
+use crate::cli::Run;
+use crate::log;
+use crate::signal::{self, Blocked};
+
+/// Workers when `--workers` is not given: one per target, so `/all` probes
+/// every target at once, up to this many.
+pub const MAX_DEFAULT_WORKERS: usize = 16;
+
+/// File descriptors kept for everything but client connections: stdio,
+/// the listener, epoll, the eventfd, and the workers' probe sockets.
+const RESERVED_FDS: u64 = 64;
+
+/// `rdy serve`'s own settings, fully validated.
+#[derive(Debug)]
+pub struct Settings {
+    /// `--listen`.
+    pub listen: Listen,
+    /// `--cache-ttl`: how long a probe result is reused.
+    pub cache_ttl: Duration,
+    /// `--workers`; `None` picks one per target.
+    pub workers: Option<usize>,
+    /// `--max-connections`.
+    pub max_connections: usize,
+    /// `--idle-timeout`.
+    pub idle_timeout: Duration,
+    /// `--client-timeout`.
+    pub client_timeout: Duration,
+    /// `--force`.
+    pub force: Option<Force>,
+    /// `--token-file` or `RDY_TOKEN`.
+    pub token: Option<Token>,
+    /// `--rate-limit`.
+    pub rate_limit: Option<Rate>,
+}
+
+/// Serves until a terminating signal; exits with 128+N.
+pub fn run(signals: Blocked, run: Run, settings: Settings) -> ! {
+    log::init(run.log);
+    let listener = match settings.listen.bind() {
+        Ok(listener) => listener,
+        Err(e) => {
+            log::error("Cannot listen")
+                .field("listen", settings.listen)
+                .field("error", e)
+                .field("exit_code", 2)
+                .emit();
+            exit(2);
+        }
+    };
+    let max_connections = raise_fd_limit(settings.max_connections);
+    let targets: &'static [crate::target::Target] = Box::leak(run.targets.into_boxed_slice());
+    let workers = settings
+        .workers
+        .unwrap_or_else(|| targets.len().clamp(1, MAX_DEFAULT_WORKERS));
+    let started = Wake::new().and_then(|wake| {
+        let wake: &'static Wake = Box::leak(Box::new(wake));
+        let pool = workers::start(workers, targets, wake)?;
+        let app = App {
+            targets,
+            cache: Cache::new(targets.len(), settings.cache_ttl),
+            token: settings.token,
+            rate: settings.rate_limit.map(|r| Bucket::new(r, Instant::now())),
+            force: settings.force,
+            round: run.timeout,
+            pool,
+        };
+        let limits = Limits {
+            max_connections,
+            idle_timeout: settings.idle_timeout,
+            client_timeout: settings.client_timeout,
+        };
+        let address = listener.local_addr()?;
+        let event_loop = Loop::new(listener, app, wake, limits)?;
+        log::info("Serving")
+            .field("listen", address)
+            .field("targets", targets.len())
+            .field("workers", workers)
+            .emit();
+        thread::Builder::new()
+            .name("serve".to_owned())
+            .spawn(move || event_loop.run())?;
+        Ok(wake)
+    });
+    let wake = match started {
+        Ok(wake) => wake,
+        Err(e) => {
+            log::error("Cannot start serving").field("error", e).emit();
+            exit(1);
+        }
+    };
+    loop {
+        let received = signals.wait();
+        // The first signal lets responses in flight finish; a second one
+        // ends the process at once.
+        if !wake.stop(received) {
+            exit(signal::exit_code(received));
+        }
+    }
+}
+
+/// Raises the soft limit on open files to the hard limit (as Go does at
+/// start-up): the usual soft limit of 1024 would cap the connections below
+/// the default `--max-connections`. Returns the connection cap that fits.
+fn raise_fd_limit(wanted: usize) -> usize {
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return wanted;
+    };
+    let limit = match soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+        true => hard,
+        false => soft,
+    };
+    let fits = usize::try_from(limit.saturating_sub(RESERVED_FDS)).unwrap_or(usize::MAX);
+    if fits < wanted {
+        log::warn("Fewer connections than asked: the open-file limit is too low")
+            .field("max_connections", fits)
+            .field("open_file_limit", limit)
+            .emit();
+    }
+    wanted.min(fits.max(1))
+}
