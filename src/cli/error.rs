@@ -65,6 +65,9 @@ pub enum UsageError {
     DuplicateName(String),
     /// The Kubernetes configuration cannot be used.
     Kube(String),
+    /// `rdy serve` without targets serves only `/api/healthz`, which needs
+    /// a Kubernetes configuration; why there is none.
+    NoTargetsNorKube(String),
 }
 
 impl fmt::Display for UsageError {
@@ -127,6 +130,11 @@ impl fmt::Display for UsageError {
                  need unique names (give one a --name)"
             ),
             UsageError::Kube(problem) => write!(f, "Kubernetes configuration: {problem}"),
+            UsageError::NoTargetsNorKube(why) => write!(
+                f,
+                "serve: no targets given, and /api/healthz has no Kubernetes configuration \
+                 ({why}); e.g. rdy serve tcp://db:5432"
+            ),
         }
     }
 }

@@ -40,6 +40,9 @@ pub enum Id {
     Force,
     TokenFile,
     RateLimit,
+    Expose,
+    MaxWatches,
+    WatchIdle,
 }
 
 /// Where an option may appear and what it affects.
@@ -212,6 +215,15 @@ pub const FLAGS: &[Flag] = &[
         "Answer 429 beyond N requests per PERIOD (a token bucket; /self is \
          exempt). Also RATE_LIMIT=N with RATE_LIMIT_PERIOD=PERIOD. \
          Example: --rate-limit 3600/1h"),
+    flag(Id::Expose, "expose", None, Some("RDY_EXPOSE"), Some("NS[/KIND]"), Serve,
+        "Let /api/healthz/NS/KIND/NAME answer for this namespace (and kind); \
+         repeat it, or give the variable a comma list. Anything else is 404 \
+         [default: the server's own namespace]. Example: --expose prod/deployment"),
+    flag(Id::MaxWatches, "max-watches", None, Some("RDY_MAX_WATCHES"), Some("N"), Serve,
+        "Kubernetes objects watched at once at most; a request for one more \
+         gets 503 [default: 100]."),
+    flag(Id::WatchIdle, "watch-idle", None, Some("RDY_WATCH_IDLE"), Some("DUR"), Serve,
+        "Close the watch of an object nobody asked about for DUR [default: 10m]."),
     flag(Id::LogFormat, "log-format", None, Some("RDY_LOG_FORMAT"), Some("FORMAT"), Run,
         "logfmt or json [default: logfmt]."),
     flag(Id::Quiet, "quiet", Some('q'), Some("RDY_QUIET"), None, Run,

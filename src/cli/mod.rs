@@ -14,6 +14,7 @@ pub mod serve;
 pub mod targets;
 
 use std::ffi::OsString;
+use std::sync::Arc;
 use std::time::Duration;
 
 use lexopt::Arg;
@@ -22,6 +23,7 @@ use self::error::{Source, UsageError};
 use self::flags::{Flag, Id, Scope};
 use self::options::{Given, RunOptions, TargetOptions};
 use crate::exec::Program;
+use crate::kube::client::Client;
 use crate::kube::config::KubeOptions;
 use crate::log;
 use crate::probe::http::Http;
@@ -64,6 +66,10 @@ pub struct Run {
     pub program: Option<Program>,
     /// `--then-post` requests, sent when the run ends.
     pub hooks: Vec<Http>,
+    /// `--kubeconfig`, `--context`.
+    pub kube: KubeOptions,
+    /// The Kubernetes client, if a `k8s:` target made one.
+    pub client: Option<Arc<Client>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,7 +148,8 @@ fn parse_run(mode: Mode, args: Vec<OsString>, env: Env<'_>) -> Result<Command, U
         Mode::Wait => Command::Wait(run),
         Mode::Check => Command::Check(run),
         Mode::Serve => {
-            let settings = serve::settings(serve_line, &run.targets, env)?;
+            let mut run = run;
+            let settings = serve::settings(serve_line, &mut run, env)?;
             Command::Serve(run, Box::new(settings))
         }
     })
@@ -283,13 +290,21 @@ fn finish(
             });
         }
     }
-    if line.targets.is_empty() {
+    if from_env && mode == Mode::Serve {
+        line.targets.extend(sidecar_target(env)?);
+    }
+    // A server without targets still answers /api/healthz (checked when
+    // its settings are built).
+    if line.targets.is_empty() && mode != Mode::Serve {
         return Err(UsageError::NoTargets(mode.name()));
     }
     if line.defaults.name.is_some() && line.targets.len() > 1 {
         return Err(UsageError::NameForAll(line.targets.len()));
     }
-    let run = compose.run.under(&env_run).under(&line.run);
+    let mut run = compose.run.under(&env_run).under(&line.run);
+    if mode == Mode::Serve {
+        run.level = log_level(env)?;
+    }
     // rdy serve: --timeout bounds each round of probes, and is also the
     // default --dial-timeout, so the seed's `--timeout 3s` gives every
     // target 3s as the seed did.
@@ -341,7 +356,61 @@ fn finish(
         after: run.wait_after.unwrap_or_default(),
         program,
         hooks,
+        kube: shared.kube.clone(),
+        client: shared.client.get().cloned(),
     })
+}
+
+/// The health sidecar's variables (http-healthcheck-sidecar): when any is
+/// set, `rdy serve` without targets serves its own pod,
+/// `k8s:pod/NAME[?container=C]`, NAME from `…_TARGET_POD_OVERRIDE` or
+/// `HOSTNAME`.
+fn sidecar_target(env: Env<'_>) -> Result<Option<Written>, UsageError> {
+    const POD: &str = "HTTP_HEALTHCHECK_SIDECAR_TARGET_POD_OVERRIDE";
+    const CONTAINER: &str = "HTTP_HEALTHCHECK_SIDECAR_TARGET_CONTAINER";
+    const STATE: &str = "HTTP_HEALTHCHECK_SIDECAR_STATE_OVERRIDE";
+    let (pod, container) = (non_empty(env, POD), non_empty(env, CONTAINER));
+    if pod.is_none() && container.is_none() && non_empty(env, STATE).is_none() {
+        return Ok(None);
+    }
+    let Some(pod) = pod.or_else(|| non_empty(env, "HOSTNAME")) else {
+        return Err(UsageError::Invalid {
+            source: Source::Env(POD),
+            given: String::new(),
+            expected: "the pod's name (HOSTNAME is not set either)".to_owned(),
+        });
+    };
+    let mut text = format!("k8s:pod/{}", pod.trim());
+    if let Some(container) = container {
+        text.push_str("?container=");
+        text.push_str(container.trim());
+    }
+    Ok(Some(Written {
+        text,
+        options: TargetOptions::default(),
+    }))
+}
+
+/// The heartbeat's `LOG_LEVEL` (logrus names) for `rdy serve`, below
+/// `-q` and `-v`.
+fn log_level(env: Env<'_>) -> Result<Option<log::Level>, UsageError> {
+    let Some(text) = non_empty(env, "LOG_LEVEL") else {
+        return Ok(None);
+    };
+    let level = match text.trim().to_ascii_lowercase().as_str() {
+        "trace" | "debug" => log::Level::Debug,
+        "info" => log::Level::Info,
+        "warn" | "warning" => log::Level::Warn,
+        "error" | "fatal" | "panic" => log::Level::Error,
+        _ => {
+            return Err(UsageError::Invalid {
+                source: Source::Env("LOG_LEVEL"),
+                given: text,
+                expected: "debug, info, warn or error".to_owned(),
+            });
+        }
+    };
+    Ok(Some(level))
 }
 
 /// Reads every option's environment variable into an environment layer.

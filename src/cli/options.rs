@@ -52,6 +52,8 @@ pub struct RunOptions {
     pub wait_after: Option<Duration>,
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
+    /// `LOG_LEVEL` under `rdy serve`, below `-q`/`-v`.
+    pub level: Option<log::Level>,
 }
 
 /// What a boolean value may look like; Go's `strconv.ParseBool` set, which
@@ -243,6 +245,7 @@ impl RunOptions {
             wait_after: top.wait_after.or(self.wait_after),
             kubeconfig: top.kubeconfig.clone().or_else(|| self.kubeconfig.clone()),
             context: top.context.clone().or_else(|| self.context.clone()),
+            level: top.level.or(self.level),
         }
     }
 
@@ -252,7 +255,7 @@ impl RunOptions {
         let level = match (self.quiet.unwrap_or(false), verbose) {
             (true, _) => log::Level::Error,
             (false, true) => log::Level::Debug,
-            (false, false) => log::Level::Info,
+            (false, false) => self.level.unwrap_or(log::Level::Info),
         };
         log::Config {
             format: self.log_format.unwrap_or_default(),

@@ -6,15 +6,21 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::Run;
 use super::error::{Source, UsageError};
 use super::flags::{Id, Scope};
 use super::options::Given;
 use super::{Env, each_env, non_empty};
-use crate::serve::Settings;
+use crate::kube::cache::WatchCache;
+use crate::kube::config;
+use crate::kube::health::{self, Exposure};
+use crate::probe::Probe;
+use crate::probe::k8s::ApiServer;
 use crate::serve::auth::{Token, TokenFile};
 use crate::serve::listen::{self, Listen};
 use crate::serve::rate::{self, Rate};
 use crate::serve::routes::{FORCE_VALUES, Force};
+use crate::serve::{KubeHealth, Settings};
 use crate::target::Target;
 
 const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(1);
@@ -22,6 +28,9 @@ const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_WORKERS: usize = 256;
+const DEFAULT_MAX_WATCHES: usize = 100;
+const MAX_WATCHES: usize = 10_000;
+const DEFAULT_WATCH_IDLE: Duration = Duration::from_secs(600);
 const MAX_CONNECTIONS: usize = 1 << 20;
 
 /// The options of `rdy wait` that mean nothing to a server.
@@ -47,6 +56,9 @@ pub struct ServeOptions {
     /// is refused for being the wrong command, not for a missing file.
     token_file: Option<(Source, PathBuf)>,
     rate_limit: Option<Rate>,
+    expose: Option<Vec<String>>,
+    max_watches: Option<usize>,
+    watch_idle: Option<Duration>,
     /// The options as spelled on the command line.
     pub given: Vec<String>,
 }
@@ -76,6 +88,26 @@ impl ServeOptions {
                 let parsed = Rate::parse(value.text);
                 self.rate_limit = Some(parsed.ok_or_else(|| value.invalid(rate::ACCEPTED))?);
             }
+            Id::Expose => {
+                let list = self.expose.get_or_insert_with(Vec::new);
+                for item in value
+                    .text
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|i| !i.is_empty())
+                {
+                    // Checked here so the error names the option.
+                    Exposure::parse(&[item.to_owned()], "default").map_err(|_| {
+                        value.invalid(format!(
+                            "NAMESPACE or NAMESPACE/KIND, KIND one of {}",
+                            health::KINDS
+                        ))
+                    })?;
+                    list.push(item.to_owned());
+                }
+            }
+            Id::MaxWatches => self.max_watches = Some(count(value, MAX_WATCHES)?),
+            Id::WatchIdle => self.watch_idle = Some(value.positive_duration()?),
             _ => unreachable!("{id:?} is not a serve option"),
         }
         Ok(())
@@ -93,6 +125,9 @@ impl ServeOptions {
             force: top.force.or(self.force),
             token_file: top.token_file.or(self.token_file),
             rate_limit: top.rate_limit.or(self.rate_limit),
+            expose: top.expose.or(self.expose),
+            max_watches: top.max_watches.or(self.max_watches),
+            watch_idle: top.watch_idle.or(self.watch_idle),
             given: top.given,
         }
     }
@@ -135,49 +170,19 @@ pub fn check_command(
 }
 
 /// Builds the settings: the environment under the command line, the token
-/// read, and target names checked (they name `/ready/NAME` and label the
-/// metrics, so they must be unique).
-pub fn settings(
-    line: ServeOptions,
-    targets: &[Target],
-    env: Env<'_>,
-) -> Result<Settings, UsageError> {
+/// read, target names checked (they name `/ready/NAME` and label the
+/// metrics, so they must be unique), and the Kubernetes health API set up
+/// when there is a Kubernetes configuration.
+pub fn settings(line: ServeOptions, run: &mut Run, env: Env<'_>) -> Result<Settings, UsageError> {
+    let targets = &run.targets;
     for (i, target) in targets.iter().enumerate() {
         if targets[..i].iter().any(|t| t.name == target.name) {
             return Err(UsageError::DuplicateName(target.name.clone()));
         }
     }
-    let mut from_env = ServeOptions::default();
-    // The seed's variables: RATE_LIMIT requests per RATE_LIMIT_PERIOD (1h),
-    // below RDY_RATE_LIMIT.
-    if let Some(count) = non_empty(env, "RATE_LIMIT") {
-        let period = non_empty(env, "RATE_LIMIT_PERIOD").unwrap_or_else(|| "1h".to_owned());
-        let text = format!("{}/{}", count.trim(), period.trim());
-        from_env.rate_limit = Some(Rate::parse(&text).ok_or_else(|| UsageError::Invalid {
-            source: Source::Env("RATE_LIMIT"),
-            given: text,
-            expected: "a count, with a duration in RATE_LIMIT_PERIOD (3600 and 1h)".to_owned(),
-        })?);
-    }
-    each_env(env, |flag, given| match flag.scope {
-        Scope::Serve => from_env.apply(flag.id, given),
-        _ => Ok(()),
-    })?;
-    let options = from_env.under(line);
-    // A token file wins over RDY_TOKEN: it is the form that can rotate.
-    let token = match options.token_file {
-        Some((source, path)) => match TokenFile::open(path.clone()) {
-            Ok(file) => Some(Token::File(file)),
-            Err(e) => {
-                return Err(UsageError::Invalid {
-                    source,
-                    given: path.display().to_string(),
-                    expected: format!("a readable file that holds the token ({e})"),
-                });
-            }
-        },
-        None => non_empty(env, "RDY_TOKEN").map(|t| Token::Fixed(t.trim().as_bytes().to_vec())),
-    };
+    let options = seed_options(env)?.under(env_options(env)?).under(line);
+    let kube = kube_health(&options, run, env)?;
+    let token = token(options.token_file, env)?;
     Ok(Settings {
         listen: options.listen.unwrap_or(listen::DEFAULT),
         cache_ttl: options.cache_ttl.unwrap_or(DEFAULT_CACHE_TTL),
@@ -188,5 +193,121 @@ pub fn settings(
         force: options.force,
         token,
         rate_limit: options.rate_limit,
+        kube,
     })
+}
+
+/// The `RDY_…` variables of the serve options.
+fn env_options(env: Env<'_>) -> Result<ServeOptions, UsageError> {
+    let mut options = ServeOptions::default();
+    each_env(env, |flag, given| match flag.scope {
+        Scope::Serve => options.apply(flag.id, given),
+        _ => Ok(()),
+    })?;
+    Ok(options)
+}
+
+/// The seed tools' variables, below rdy's own: the heartbeat's `PORT`
+/// (Go's `:PORT`, every interface) and `RATE_LIMIT` per
+/// `RATE_LIMIT_PERIOD` (1h); the health sidecar's
+/// `HTTP_HEALTHCHECK_SIDECAR_STATE_OVERRIDE` (`true` forces ready,
+/// `false` unready).
+fn seed_options(env: Env<'_>) -> Result<ServeOptions, UsageError> {
+    let mut options = ServeOptions::default();
+    if let Some(port) = non_empty(env, "PORT") {
+        let parsed = port.trim().parse::<u16>().ok().map(Listen::Any);
+        options.listen = Some(parsed.ok_or(UsageError::Invalid {
+            source: Source::Env("PORT"),
+            given: port,
+            expected: "a port number from 0 to 65535".to_owned(),
+        })?);
+    }
+    if let Some(count) = non_empty(env, "RATE_LIMIT") {
+        let period = non_empty(env, "RATE_LIMIT_PERIOD").unwrap_or_else(|| "1h".to_owned());
+        let text = format!("{}/{}", count.trim(), period.trim());
+        options.rate_limit = Some(Rate::parse(&text).ok_or_else(|| UsageError::Invalid {
+            source: Source::Env("RATE_LIMIT"),
+            given: text,
+            expected: "a count, with a duration in RATE_LIMIT_PERIOD (3600 and 1h)".to_owned(),
+        })?);
+    }
+    const STATE: &str = "HTTP_HEALTHCHECK_SIDECAR_STATE_OVERRIDE";
+    if let Some(state) = non_empty(env, STATE) {
+        options.force = Some(match super::options::parse_bool(&state) {
+            Some(true) => Force::Ready,
+            Some(false) => Force::Unready,
+            None => {
+                return Err(UsageError::Invalid {
+                    source: Source::Env(STATE),
+                    given: state,
+                    expected: super::options::BOOLEANS.to_owned(),
+                });
+            }
+        });
+    }
+    Ok(options)
+}
+
+/// The token: a token file (the form that can rotate) over `RDY_TOKEN`
+/// over the heartbeat's `AUTH_TOKEN_BASIC`.
+fn token(file: Option<(Source, PathBuf)>, env: Env<'_>) -> Result<Option<Token>, UsageError> {
+    if let Some((source, path)) = file {
+        return match TokenFile::open(path.clone()) {
+            Ok(file) => Ok(Some(Token::File(file))),
+            Err(e) => Err(UsageError::Invalid {
+                source,
+                given: path.display().to_string(),
+                expected: format!("a readable file that holds the token ({e})"),
+            }),
+        };
+    }
+    let fixed = non_empty(env, "RDY_TOKEN").or_else(|| non_empty(env, "AUTH_TOKEN_BASIC"));
+    Ok(fixed.map(|t| Token::Fixed(t.trim().as_bytes().to_vec())))
+}
+
+/// The Kubernetes health API (`/api/healthz/…`, `/healthz`): needed when
+/// objects are exposed or there is nothing else to serve, offered whenever
+/// a configuration is at hand. It adds the API server as a hidden last
+/// target, which `/healthz` reports.
+fn kube_health(
+    options: &ServeOptions,
+    run: &mut Run,
+    env: Env<'_>,
+) -> Result<Option<KubeHealth>, UsageError> {
+    let required = options.expose.is_some() || run.targets.is_empty();
+    let client = match &run.client {
+        Some(client) => client.clone(),
+        None => match config::load(&run.kube, env) {
+            Ok(config) => std::sync::Arc::new(
+                crate::kube::client::Client::new(config).map_err(UsageError::Kube)?,
+            ),
+            Err(e) if run.targets.is_empty() => {
+                return Err(UsageError::NoTargetsNorKube(e.to_string()));
+            }
+            Err(e) if required => return Err(UsageError::Kube(e.to_string())),
+            Err(_) => return Ok(None),
+        },
+    };
+    let exposure = Exposure::parse(
+        options.expose.as_deref().unwrap_or_default(),
+        &client.namespace,
+    )
+    .map_err(UsageError::Kube)?;
+    let cache = WatchCache::new(
+        client.clone(),
+        options.max_watches.unwrap_or(DEFAULT_MAX_WATCHES),
+        options.watch_idle.unwrap_or(DEFAULT_WATCH_IDLE),
+    );
+    let visible = run.targets.len();
+    run.targets.push(Target {
+        name: "kubernetes-api".to_owned(),
+        address: "k8s:/version".to_owned(),
+        interval: Duration::from_secs(2),
+        probe: Probe::K8sApi(ApiServer { client }),
+    });
+    Ok(Some(KubeHealth {
+        cache,
+        exposure,
+        visible,
+    }))
 }

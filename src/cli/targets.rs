@@ -153,6 +153,7 @@ fn build_k8s(
             namespace,
             client,
             dial_timeout: options.dial_timeout.unwrap_or(DEFAULT_DIAL_TIMEOUT),
+            cache: Default::default(),
         })),
     })
 }

@@ -9,7 +9,8 @@
 //! up on the API server: failures are recorded, answered as errors, and
 //! retried with backoff until the watch is back.
 
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::client::Client;
@@ -70,13 +71,25 @@ impl Entry {
     }
 }
 
+/// Called from reflector threads whenever an entry's state changes.
+pub type Notify = Box<dyn Fn() + Send + Sync>;
+
 /// Objects by query, each kept current by its own watch.
-#[derive(Debug)]
 pub struct WatchCache {
     client: Arc<Client>,
     entries: Mutex<Vec<Arc<Entry>>>,
     max: usize,
     idle: Duration,
+    /// Set when any entry's state changed since [`WatchCache::take_changed`].
+    changed: AtomicBool,
+    /// Wakes whoever waits for changes (the server's event loop).
+    notify: OnceLock<Notify>,
+}
+
+impl std::fmt::Debug for WatchCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WatchCache({} watched)", self.watched())
+    }
 }
 
 impl WatchCache {
@@ -88,7 +101,27 @@ impl WatchCache {
             entries: Mutex::new(Vec::new()),
             max,
             idle,
+            changed: AtomicBool::new(false),
+            notify: OnceLock::new(),
         })
+    }
+
+    /// Sets what is called after every change of state (the first call
+    /// wins).
+    pub fn on_change(&self, notify: Notify) {
+        let _ = self.notify.set(notify);
+    }
+
+    /// Whether anything changed since the last call.
+    pub fn take_changed(&self) -> bool {
+        self.changed.swap(false, Ordering::SeqCst)
+    }
+
+    fn changed(&self) {
+        self.changed.store(true, Ordering::SeqCst);
+        if let Some(notify) = self.notify.get() {
+            notify();
+        }
     }
 
     /// The API server's client.
@@ -170,6 +203,7 @@ impl WatchCache {
             .field("query", entry.query.list_path())
             .emit();
         let mut observer = Keeper {
+            cache: self,
             entry,
             idle: self.idle,
         };
@@ -189,6 +223,7 @@ impl WatchCache {
 
 /// The observer that keeps an entry current and stops when it is idle.
 struct Keeper<'a> {
+    cache: &'a WatchCache,
     entry: &'a Entry,
     idle: Duration,
 }
@@ -207,7 +242,10 @@ impl Observer for Keeper<'_> {
         state.objects = Some(Arc::new(objects.clone()));
         state.error = None;
         self.entry.synced.notify_all();
-        self.idle(&state).then_some(())
+        let idle = self.idle(&state);
+        drop(state);
+        self.cache.changed();
+        idle.then_some(())
     }
 
     fn wake_at(&self) -> Option<Instant> {
@@ -218,6 +256,8 @@ impl Observer for Keeper<'_> {
         let mut state = self.entry.lock();
         if state.objects.is_some() && state.error.take().is_some() {
             self.entry.synced.notify_all();
+            drop(state);
+            self.cache.changed();
         }
     }
 
@@ -233,7 +273,10 @@ impl Observer for Keeper<'_> {
             _ => CacheError::Api(error.to_string()),
         });
         self.entry.synced.notify_all();
-        self.idle(&state).then_some(())
+        let idle = self.idle(&state);
+        drop(state);
+        self.cache.changed();
+        idle.then_some(())
     }
 
     fn timed_out(&mut self) {}

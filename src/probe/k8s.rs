@@ -2,10 +2,11 @@
 //! kind's rule; `rdy wait` LISTs and then WATCHes (see `kube::watch`), so
 //! readiness is seen the moment the API server reports it.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::ProbeError;
+use crate::kube::cache::{CacheError, WatchCache};
 use crate::kube::client::Client;
 use crate::kube::error::ApiError;
 use crate::kube::kind::{ENDPOINTS, Kind};
@@ -16,7 +17,7 @@ use crate::kube::watch::{self, Objects, Progress, WatchError};
 
 /// A single LIST gets at least this long, whatever `--dial-timeout` says:
 /// TLS to the API server plus a credential plugin exceed a 1 s budget.
-const MIN_BUDGET: Duration = Duration::from_secs(5);
+pub const MIN_BUDGET: Duration = Duration::from_secs(5);
 
 /// A `k8s:` target.
 #[derive(Debug)]
@@ -29,6 +30,36 @@ pub struct K8s {
     pub client: Arc<Client>,
     /// `--dial-timeout`.
     pub dial_timeout: Duration,
+    /// Set by `rdy serve`: attempts read its watch cache instead of
+    /// listing, so HTTP requests cost the API server nothing.
+    pub cache: OnceLock<Arc<WatchCache>>,
+}
+
+/// The API server itself, for `rdy serve`'s `/healthz`: ready when it
+/// answers `GET /version` (which every authenticated user may read).
+#[derive(Debug)]
+pub struct ApiServer {
+    /// The connection of the other `k8s:` targets.
+    pub client: Arc<Client>,
+}
+
+impl ApiServer {
+    /// One `GET /version`.
+    pub fn attempt(&self, deadline: Instant) -> Result<(), ProbeError> {
+        let version =
+            self.client
+                .get_json("/version", deadline)
+                .map_err(|e| match e.is_fatal() {
+                    true => ProbeError::Fatal(e.to_string()),
+                    false => ProbeError::Api(e.to_string()),
+                })?;
+        match version.get("gitVersion") {
+            Some(_) => Ok(()),
+            None => Err(ProbeError::Api(
+                "GET /version answered without gitVersion".to_owned(),
+            )),
+        }
+    }
 }
 
 impl K8s {
@@ -37,8 +68,12 @@ impl K8s {
         self.dial_timeout.max(MIN_BUDGET)
     }
 
-    /// One LIST and the rule's verdict.
+    /// One LIST and the rule's verdict, or under `rdy serve` the verdict
+    /// on the watch cache's objects.
     pub fn attempt(&self, deadline: Instant) -> Result<(), ProbeError> {
+        if let Some(cache) = self.cache.get() {
+            return self.cached_verdict(cache, deadline);
+        }
         let run = |endpoints| {
             let objects = watch::list_once(
                 &self.client,
@@ -52,6 +87,27 @@ impl K8s {
             Verdict::Ready(_) => Ok(()),
             Verdict::Waiting(message) => Err(ProbeError::NotReady(message)),
             Verdict::Failed(message) => Err(ProbeError::Fatal(message)),
+        }
+    }
+
+    fn cached_verdict(&self, cache: &Arc<WatchCache>, deadline: Instant) -> Result<(), ProbeError> {
+        let first_sync = deadline.saturating_duration_since(Instant::now());
+        let verdict = |endpoints| {
+            let query = self.object.query(&self.namespace, endpoints);
+            let objects = cache.objects(&query, first_sync)?;
+            Ok(self.object.judge(endpoints, &objects))
+        };
+        let verdict = match verdict(Endpoints::Slices) {
+            Err(CacheError::NotServed(_)) if self.object.kind == Kind::Service => {
+                verdict(Endpoints::Legacy)
+            }
+            other => other,
+        };
+        match verdict {
+            Ok(Verdict::Ready(_)) => Ok(()),
+            Ok(Verdict::Waiting(message)) => Err(ProbeError::NotReady(message)),
+            Ok(Verdict::Failed(message)) => Err(ProbeError::Fatal(message)),
+            Err(e) => Err(ProbeError::Api(e.to_string())),
         }
     }
 

@@ -25,6 +25,8 @@ pub enum Probe {
     Icmp(icmp::Icmp),
     /// A Kubernetes object.
     K8s(Box<k8s::K8s>),
+    /// The Kubernetes API server itself (`rdy serve`'s `/healthz`).
+    K8sApi(k8s::ApiServer),
 }
 
 impl Probe {
@@ -35,6 +37,7 @@ impl Probe {
             Probe::Http(p) => p.attempt(deadline),
             Probe::Icmp(p) => p.attempt(deadline),
             Probe::K8s(p) => p.attempt(deadline),
+            Probe::K8sApi(p) => p.attempt(deadline),
         }
     }
 
@@ -46,6 +49,7 @@ impl Probe {
             Probe::Http(p) => p.dial_timeout,
             Probe::Icmp(p) => p.dial_timeout + p.read_timeout,
             Probe::K8s(p) => p.budget(),
+            Probe::K8sApi(_) => k8s::MIN_BUDGET,
         }
     }
 
@@ -56,7 +60,7 @@ impl Probe {
             Probe::Http(p) if p.is_https() => "https",
             Probe::Http(_) => "http",
             Probe::Icmp(_) => "icmp",
-            Probe::K8s(_) => "k8s",
+            Probe::K8s(_) | Probe::K8sApi(_) => "k8s",
         }
     }
 }

@@ -37,7 +37,7 @@ use nix::sys::signal::Signal;
 use super::conn::{Access, Conn, Interest, Read, Sent, State, Waiting};
 use super::request::{self, Method, Parse};
 use super::response::{Extra, HttpDate, Response};
-use super::routes::{App, Reply};
+use super::routes::{App, OBJECT_SYNC, Reply};
 use crate::duration::Human;
 use crate::log;
 
@@ -375,16 +375,25 @@ impl Loop {
             self.app.cache.finish(target, done.target, done.checked);
             finished.push(done.target);
         }
-        if !finished.is_empty() {
+        // The watch cache wakes the loop too: a first LIST may let requests
+        // for an object be answered.
+        let objects_changed = self.app.objects_changed();
+        if !finished.is_empty() || objects_changed {
             for idx in 0..self.slots.len() {
                 let Some(Conn {
                     state: State::Waiting(waiting),
                     ..
-                }) = self.conn(idx)
+                }) = self.slots.get_mut(idx).and_then(|s| s.conn.as_mut())
                 else {
                     continue;
                 };
                 waiting.awaiting.retain(|t| !finished.contains(t));
+                if objects_changed
+                    && waiting.awaiting == [OBJECT_SYNC]
+                    && self.app.object_ready(&waiting.pending)
+                {
+                    waiting.awaiting.clear();
+                }
                 if waiting.awaiting.is_empty() {
                     self.complete(idx, now);
                 }

@@ -38,7 +38,11 @@ use self::event_loop::{Limits, Loop, Wake};
 use self::listen::Listen;
 use self::rate::{Bucket, Rate};
 use self::routes::{App, Force};
+use std::sync::Arc;
+
 use crate::cli::Run;
+use crate::kube::cache::WatchCache;
+use crate::kube::health::Exposure;
 use crate::log;
 use crate::signal::{self, Blocked};
 
@@ -71,6 +75,21 @@ pub struct Settings {
     pub token: Option<Token>,
     /// `--rate-limit`.
     pub rate_limit: Option<Rate>,
+    /// The Kubernetes health API, when there is a configuration.
+    pub kube: Option<KubeHealth>,
+}
+
+/// `/api/healthz/{namespace}/{kind}/{name}` and `/healthz`: Kubernetes
+/// objects answered from a watch cache.
+#[derive(Debug)]
+pub struct KubeHealth {
+    /// The objects, one watch per object asked about.
+    pub cache: Arc<WatchCache>,
+    /// What may be asked about.
+    pub exposure: Exposure,
+    /// The targets `/all` and `/metrics` report: every target but the last,
+    /// which is the API server itself (`/healthz`).
+    pub visible: usize,
 }
 
 /// Serves until a terminating signal; exits with 128+N.
@@ -89,11 +108,24 @@ pub fn run(signals: Blocked, run: Run, settings: Settings) -> ! {
     };
     let max_connections = raise_fd_limit(settings.max_connections);
     let targets: &'static [crate::target::Target] = Box::leak(run.targets.into_boxed_slice());
+    let kube = settings.kube;
+    if let Some(kube) = &kube {
+        // k8s: targets answer from the watch cache, not a LIST per probe.
+        for target in targets {
+            if let crate::probe::Probe::K8s(object) = &target.probe {
+                let _ = object.cache.set(kube.cache.clone());
+            }
+        }
+    }
+    let visible = kube.as_ref().map_or(targets.len(), |k| k.visible);
     let workers = settings
         .workers
         .unwrap_or_else(|| targets.len().clamp(1, MAX_DEFAULT_WORKERS));
     let started = Wake::new().and_then(|wake| {
         let wake: &'static Wake = Box::leak(Box::new(wake));
+        if let Some(kube) = &kube {
+            kube.cache.on_change(Box::new(move || wake.wake()));
+        }
         let pool = workers::start(workers, targets, wake)?;
         let app = App {
             targets,
@@ -103,6 +135,8 @@ pub fn run(signals: Blocked, run: Run, settings: Settings) -> ! {
             force: settings.force,
             round: run.timeout,
             pool,
+            visible,
+            kube,
         };
         let limits = Limits {
             max_connections,

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::routes::Object;
 use crate::log::write_json_string;
 
 /// One target's line: its name and `None` when ready, else why not.
@@ -36,6 +37,26 @@ pub fn render(entries: &[Entry<'_>], json: bool) -> String {
         out.push('}');
     }
     out.push_str("]}\n");
+    out
+}
+
+/// The body of `/api/healthz/…`: `ok   deployment/web: …` or
+/// `fail deployment/web: …`, or a JSON object.
+pub fn object(object: &Object, healthy: bool, message: &str, json: bool) -> String {
+    let kind = object.kind.name();
+    let mut out = String::with_capacity(96 + message.len());
+    if !json {
+        let word = if healthy { "ok  " } else { "fail" };
+        let _ = writeln!(out, "{word} {kind}/{}: {message}", object.name);
+        return out;
+    }
+    out.push_str("{\"namespace\":");
+    write_json_string(&mut out, &object.namespace);
+    let _ = write!(out, ",\"kind\":\"{kind}\",\"name\":");
+    write_json_string(&mut out, &object.name);
+    let _ = write!(out, ",\"healthy\":{healthy},\"message\":");
+    write_json_string(&mut out, message);
+    out.push_str("}\n");
     out
 }
 

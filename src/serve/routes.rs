@@ -10,6 +10,7 @@
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
+use super::KubeHealth;
 use super::auth::{Credentials, Token, Verdict};
 use super::cache::{Cache, Need};
 use super::metrics;
@@ -18,6 +19,9 @@ use super::report;
 use super::request::{Head, Method, percent_decode};
 use super::response::{ContentType, Extra, Response};
 use super::workers::{Job, Pool};
+use crate::kube::cache::CacheError;
+use crate::kube::health::{self, Health};
+use crate::kube::kind::Kind;
 use crate::target::Target;
 
 /// A probe's result may arrive this much after its deadline (the worker's
@@ -49,16 +53,30 @@ impl Force {
 }
 
 /// An endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// `/self`, `/livez`: the server is up. No probe, no token, no limit.
     Live,
-    /// `/all`, `/readyz`, `/ready/NAME`.
+    /// `/all`, `/readyz`, `/ready/NAME`; `/health` too when there are
+    /// targets (the health sidecar's path), and `/healthz` (the API server).
     Probe(Select),
     /// `/metrics`.
     Metrics,
+    /// `/api/healthz/{namespace}/{kind}/{name}`.
+    Object(Object),
     /// Anything else.
     NotFound,
+}
+
+/// A Kubernetes object asked about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object {
+    /// Its namespace.
+    pub namespace: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// Its name.
+    pub name: String,
 }
 
 /// Which targets a probe endpoint reports.
@@ -80,18 +98,36 @@ impl Select {
 }
 
 /// Finds the endpoint of a path; `/ready/NAME` takes the display name,
-/// percent-decoded.
-pub fn route(path: &str, targets: &[Target]) -> Route {
+/// percent-decoded. `visible` targets are the user's; with the Kubernetes
+/// health API the API server is the target after them.
+pub fn route(path: &str, targets: &[Target], visible: usize, kube: bool) -> Route {
+    let api = Route::Probe(Select::One(visible));
     match path {
         "/self" | "/livez" => Route::Live,
         "/all" | "/readyz" => Route::Probe(Select::All),
         "/metrics" => Route::Metrics,
+        // The sidecar seed's path for its pod; the heartbeat's for the API.
+        "/health" if visible > 0 => Route::Probe(Select::All),
+        "/health" | "/healthz" if kube => api,
         _ => {
+            if let Some(rest) = path.strip_prefix("/api/healthz/") {
+                return match health::parse_path(rest) {
+                    Some((namespace, kind, name)) if kube => Route::Object(Object {
+                        namespace,
+                        kind,
+                        name,
+                    }),
+                    _ => Route::NotFound,
+                };
+            }
             let Some(name) = path.strip_prefix("/ready/") else {
                 return Route::NotFound;
             };
             let name = percent_decode(name);
-            match targets.iter().position(|t| t.name.as_bytes() == name) {
+            match targets[..visible]
+                .iter()
+                .position(|t| t.name.as_bytes() == name)
+            {
                 Some(i) => Route::Probe(Select::One(i)),
                 None => Route::NotFound,
             }
@@ -100,7 +136,7 @@ pub fn route(path: &str, targets: &[Target]) -> Route {
 }
 
 /// How a waiting answer is rendered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum View {
     /// The `/all` report, as text or JSON.
     Report {
@@ -109,10 +145,26 @@ pub enum View {
     },
     /// `/metrics`.
     Metrics,
+    /// An object's health, once its watch has listed it.
+    Object {
+        /// The object.
+        object: Box<Object>,
+        /// JSON rather than text.
+        json: bool,
+        /// The caller passed the token: errors may say more.
+        trusted: bool,
+    },
 }
 
+/// Stands for "the object's first LIST" among the targets a request
+/// awaits: no target has this index.
+pub const OBJECT_SYNC: usize = usize::MAX;
+
+/// A first request waits this long for the object's first LIST.
+const FIRST_SYNC: Duration = Duration::from_secs(5);
+
 /// An answer that waits for probe results.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Pending {
     /// The targets it reports.
     pub select: Select,
@@ -147,12 +199,16 @@ pub struct App {
     pub round: Option<Duration>,
     /// The workers' queues.
     pub pool: &'static Pool,
+    /// The targets `/all` and `/metrics` report (the user's).
+    pub visible: usize,
+    /// The Kubernetes health API.
+    pub kube: Option<KubeHealth>,
 }
 
 impl App {
     /// Answers a request, or says what it waits for.
     pub fn respond(&mut self, head: &Head<'_>, now: Instant) -> Reply {
-        let route = route(head.path, self.targets);
+        let route = route(head.path, self.targets, self.visible, self.kube.is_some());
         if route != Route::Live {
             if let Some(refused) = self.refuse(head, now) {
                 return Reply::Now(refused);
@@ -172,29 +228,26 @@ impl App {
         if head.has_body {
             return Reply::Now(Response::text(400, "request bodies are not accepted\n").closing());
         }
+        let json = match head.param("format") {
+            None => head.accepts_json,
+            Some("json") => true,
+            Some("text") => false,
+            Some(_) => return Reply::Now(Response::text(400, "format is json or text\n")),
+        };
         match route {
             Route::Live => Reply::Now(Response::text(200, "ok\n")),
+            Route::Object(object) => self.object(object, json),
             Route::Metrics => Reply::Later(Pending {
                 select: Select::All,
                 view: View::Metrics,
             }),
-            Route::Probe(select) => {
-                let json = match head.param("format") {
-                    None => head.accepts_json,
-                    Some("json") => true,
-                    Some("text") => false,
-                    Some(_) => {
-                        return Reply::Now(Response::text(400, "format is json or text\n"));
-                    }
-                };
-                match (select, self.force) {
-                    (Select::All, Some(force)) => Reply::Now(forced(force, json)),
-                    _ => Reply::Later(Pending {
-                        select,
-                        view: View::Report { json },
-                    }),
-                }
-            }
+            Route::Probe(select) => match (select, self.force) {
+                (Select::All, Some(force)) => Reply::Now(forced(force, json)),
+                _ => Reply::Later(Pending {
+                    select,
+                    view: View::Report { json },
+                }),
+            },
             Route::NotFound => Reply::Now(Response::text(404, "not found\n")),
         }
     }
@@ -222,12 +275,55 @@ impl App {
         Some(Response::text(429, "too many requests\n").with(Extra::RetryAfter(seconds)))
     }
 
+    /// `/api/healthz/…`: answered at once from the watch cache, or after
+    /// the object's first LIST. An object outside `--expose` is answered
+    /// exactly like one that does not exist.
+    fn object(&self, object: Object, json: bool) -> Reply {
+        let Some(kube) = &self.kube else {
+            return Reply::Now(Response::text(404, "not found\n"));
+        };
+        if !kube.exposure.allows(&object.namespace, object.kind) {
+            return Reply::Now(object_response(&object, &Health::Missing, json, false));
+        }
+        let trusted = self.token.is_some();
+        match peek(kube, &object) {
+            Health::Unavailable(CacheError::Syncing) => Reply::Later(Pending {
+                select: Select::All,
+                view: View::Object {
+                    object: Box::new(object),
+                    json,
+                    trusted,
+                },
+            }),
+            health => Reply::Now(object_response(&object, &health, json, trusted)),
+        }
+    }
+
+    /// Whether a request waiting for an object's first LIST can be
+    /// answered now.
+    pub fn object_ready(&self, pending: &Pending) -> bool {
+        match (&pending.view, &self.kube) {
+            (View::Object { object, .. }, Some(kube)) => {
+                peek(kube, object) != Health::Unavailable(CacheError::Syncing)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the watch cache changed since the last call.
+    pub fn objects_changed(&self) -> bool {
+        self.kube.as_ref().is_some_and(|k| k.cache.take_changed())
+    }
+
     /// Starts the probes a waiting answer needs. Returns the targets it
     /// must wait for (none: answer at once) and when to stop waiting.
     pub fn start(&mut self, pending: &Pending, now: Instant) -> (Vec<usize>, Instant) {
+        if let View::Object { .. } = pending.view {
+            return (vec![OBJECT_SYNC], now + FIRST_SYNC);
+        }
         let mut awaiting = Vec::new();
         let mut until = now;
-        for i in pending.select.indexes(self.targets.len()) {
+        for i in pending.select.indexes(self.visible) {
             let deadline = now + self.budget(i);
             let deadline = match self.cache.need(i, now, deadline) {
                 Need::Fresh => continue,
@@ -256,16 +352,27 @@ impl App {
     /// Renders a waiting answer; `missing` are the targets whose probe did
     /// not finish in time.
     pub fn answer(&self, pending: &Pending, missing: &[usize]) -> Response {
-        let json = match pending.view {
+        let json = match &pending.view {
             View::Metrics => {
-                let body = metrics::render(self.targets, &self.cache);
+                let body = metrics::render(&self.targets[..self.visible], &self.cache);
                 return Response::typed(200, ContentType::Metrics, body);
             }
-            View::Report { json } => json,
+            View::Report { json } => *json,
+            View::Object {
+                object,
+                json,
+                trusted,
+            } => {
+                let health = match &self.kube {
+                    Some(kube) => peek(kube, object),
+                    None => Health::Missing,
+                };
+                return object_response(object, &health, *json, *trusted);
+            }
         };
         let entries: Vec<report::Entry<'_>> = pending
             .select
-            .indexes(self.targets.len())
+            .indexes(self.visible)
             .map(|i| {
                 let error = match self.cache.slot(i).last.as_ref() {
                     _ if missing.contains(&i) => Some("timed out"),
@@ -287,6 +394,53 @@ impl App {
         };
         Response::typed(status, content_type, report::render(&entries, json))
     }
+}
+
+/// The object's health from memory, without waiting.
+fn peek(kube: &KubeHealth, object: &Object) -> Health {
+    health::check(
+        &kube.cache,
+        &object.namespace,
+        object.kind,
+        &object.name,
+        Duration::ZERO,
+    )
+}
+
+/// 200 healthy, 503 not (or the API server refused or is away), 404
+/// missing. Why the API is unavailable is told only to callers that passed
+/// the token: an open endpoint must not describe the cluster's RBAC.
+fn object_response(object: &Object, health: &Health, json: bool, trusted: bool) -> Response {
+    let (status, healthy, message) = match health {
+        Health::Healthy(message) => (200, true, message.as_str()),
+        Health::Unhealthy(message) => (503, false, message.as_str()),
+        Health::Missing => (404, false, "not found"),
+        Health::Unavailable(e) if trusted => return unavailable(object, &e.to_string(), json),
+        Health::Unavailable(_) => return unavailable(object, "Kubernetes API unavailable", json),
+    };
+    let content_type = if json {
+        ContentType::Json
+    } else {
+        ContentType::Text
+    };
+    Response::typed(
+        status,
+        content_type,
+        report::object(object, healthy, message, json),
+    )
+}
+
+fn unavailable(object: &Object, reason: &str, json: bool) -> Response {
+    let content_type = if json {
+        ContentType::Json
+    } else {
+        ContentType::Text
+    };
+    Response::typed(
+        503,
+        content_type,
+        report::object(object, false, reason, json),
+    )
 }
 
 fn forced(force: Force, json: bool) -> Response {

@@ -594,6 +594,23 @@ fn accepts_json(accept: Option<&str>) -> bool {
     })
 }
 
+/// `GET /version` of a v1.34 server (apimachinery `version.Info`).
+const VERSION: &str = r#"{
+  "major": "1",
+  "minor": "34",
+  "emulationMajor": "1",
+  "emulationMinor": "34",
+  "minCompatibilityMajor": "1",
+  "minCompatibilityMinor": "33",
+  "gitVersion": "v1.34.1",
+  "gitCommit": "93248f9ae092f571eb870b7664c534bfc7d00f03",
+  "gitTreeState": "clean",
+  "buildDate": "2025-09-09T19:44:50Z",
+  "goVersion": "go1.24.6",
+  "compiler": "gc",
+  "platform": "linux/amd64"
+}"#;
+
 /// The filter chain and handlers, in the API server's order:
 /// authentication, then (here) scripted failures, then the mux (unserved
 /// groups and unknown paths fall to the plain 404), then the handler.
@@ -617,6 +634,11 @@ fn answer(
     }
     if st.unserved.iter().any(|p| path.starts_with(p.as_str())) {
         return Action::canned(Canned::not_served());
+    }
+    // The version endpoint (`kubectl version`), readable by every
+    // authenticated user through system:public-info-viewer.
+    if path == "/version" {
+        return Action::json(200, VERSION.to_owned());
     }
     let Some((route, resource)) =
         route.and_then(|r| Resource::at(&r.group, &r.version, &r.plural).map(|res| (r, res)))

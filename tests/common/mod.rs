@@ -5,6 +5,7 @@
 pub mod kube;
 pub mod net;
 pub mod pki;
+pub mod serve;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
