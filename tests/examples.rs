@@ -39,9 +39,31 @@ fn strings(value: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Every rdy command line in a workload: containers whose command is
-/// `/rdy`, containers of the rdy image, and exec probes that run `/rdy`.
-fn rdy_command_lines(doc: &Value) -> Vec<Vec<String>> {
+/// A container's environment as the test can know it: literal values, and
+/// a placeholder for values from Secrets and the downward API.
+fn container_env(container: &Value) -> Vec<(String, String)> {
+    container
+        .get("env")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let value = e
+                .get("value")
+                .and_then(Value::as_str)
+                .unwrap_or("from-a-secret");
+            (text(e, "name").to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+/// One rdy invocation found in a manifest: its argv and its container's env.
+type CommandLine = (Vec<String>, Vec<(String, String)>);
+
+/// Every rdy command line in a workload, with its container's environment:
+/// containers whose command is `/rdy`, containers of the rdy image, and
+/// exec probes that run `/rdy`.
+fn rdy_command_lines(doc: &Value) -> Vec<CommandLine> {
     let spec = doc
         .get("spec")
         .and_then(|s| s.get("template"))
@@ -58,10 +80,11 @@ fn rdy_command_lines(doc: &Value) -> Vec<Vec<String>> {
         {
             let command = strings(container.get("command"));
             let args = strings(container.get("args"));
+            let env = container_env(container);
             if command.first().map(String::as_str) == Some("/rdy") {
-                lines.push(command[1..].iter().cloned().chain(args).collect());
+                lines.push((command[1..].iter().cloned().chain(args).collect(), env));
             } else if text(container, "image").contains("/rdy:") {
-                lines.push(args);
+                lines.push((args, env));
             }
             let probe = container
                 .get("readinessProbe")
@@ -69,7 +92,7 @@ fn rdy_command_lines(doc: &Value) -> Vec<Vec<String>> {
                 .map(|e| strings(e.get("command")))
                 .unwrap_or_default();
             if probe.first().map(String::as_str) == Some("/rdy") {
-                lines.push(probe[1..].to_vec());
+                lines.push((probe[1..].to_vec(), container_env(container)));
             }
         }
     }
@@ -98,14 +121,37 @@ fn granted(role: &Value) -> Vec<(String, String)> {
     out
 }
 
+/// What `--expose NS[/KIND]` lets the server be asked about: that kind,
+/// or every kind of the health API.
+fn exposed_resources(line: &[String]) -> Vec<(String, String)> {
+    let all = [
+        "deployment",
+        "statefulset",
+        "daemonset",
+        "job",
+        "service",
+        "pod",
+    ];
+    let mut out = Vec::new();
+    for pair in line.windows(2).filter(|w| w[0] == "--expose") {
+        let kinds: Vec<&str> = match pair[1].split_once('/') {
+            Some((_, kind)) => vec![kind],
+            None => all.to_vec(),
+        };
+        for kind in kinds {
+            let resource = rdy::kube::kind::Kind::parse(kind)
+                .expect("a kind")
+                .resource();
+            out.push((resource.group.to_owned(), resource.plural.to_owned()));
+        }
+    }
+    out
+}
+
 #[test]
 fn examples_parse_and_the_role_allows_what_they_wait_for() {
     let api = FakeApi::start();
     let kubeconfig = api.kubeconfig().write(&temp_dir("examples"));
-    let env = |name: &str| match name {
-        "KUBECONFIG" => Some(kubeconfig.to_string_lossy().into_owned()),
-        _ => None,
-    };
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -130,14 +176,26 @@ fn examples_parse_and_the_role_allows_what_they_wait_for() {
             if text(&doc, "kind") == "Role" {
                 roles.extend(granted(&doc));
             }
-            for line in rdy_command_lines(&doc) {
+            for (line, container_env) in rdy_command_lines(&doc) {
                 command_lines += 1;
+                let env = |name: &str| match name {
+                    "KUBECONFIG" => Some(kubeconfig.to_string_lossy().into_owned()),
+                    "HOSTNAME" => Some("a-pod".to_owned()),
+                    _ => container_env
+                        .iter()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.clone()),
+                };
                 let args: Vec<OsString> = line.iter().map(OsString::from).collect();
                 let parsed = cli::parse(args, &env)
                     .unwrap_or_else(|e| panic!("{}: {line:?}: {e}", file.display()));
-                let (Command::Wait(run) | Command::Check(run)) = parsed else {
-                    panic!("{}: {line:?} is neither wait nor check", file.display());
+                let run = match parsed {
+                    Command::Wait(run) | Command::Check(run) | Command::Serve(run, _) => run,
+                    _ => panic!("{}: {line:?} is not wait, check or serve", file.display()),
                 };
+                for (group, plural) in exposed_resources(&line) {
+                    needed.push((group, plural, format!("--expose in {}", file.display())));
+                }
                 for target in &run.targets {
                     if let Probe::K8s(k8s) = &target.probe {
                         let resource = k8s.object.kind.resource();
@@ -152,14 +210,14 @@ fn examples_parse_and_the_role_allows_what_they_wait_for() {
         }
     }
     assert!(
-        command_lines >= 3,
+        command_lines >= 7,
         "found {command_lines} rdy command lines"
     );
     assert!(!needed.is_empty());
     for (group, resource, target) in needed {
         assert!(
             roles.contains(&(group.clone(), resource.clone())),
-            "{target} needs list+watch on {resource} in group {group:?}; rbac.yaml's Role lacks it"
+            "{target} needs list+watch on {resource} in group {group:?}; no Role in examples/ grants it"
         );
     }
     assert!(api.requests().is_empty(), "parsing must not touch the API");
