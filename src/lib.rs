@@ -9,6 +9,7 @@ pub mod base64;
 pub mod cli;
 pub mod duration;
 pub mod exec;
+pub mod footprint;
 pub mod hooks;
 pub mod json;
 pub mod kube;

@@ -16,7 +16,7 @@ use rdy::probe::http::Http;
 use rdy::signal::Blocked;
 use rdy::supervise::{self, ChildSlot, Next};
 use rdy::wait::{self, Outcome};
-use rdy::{hooks, log};
+use rdy::{footprint, hooks, log};
 
 /// The supervised child, shared by the worker and the signal thread.
 static CHILD: ChildSlot = ChildSlot::new();
@@ -80,9 +80,9 @@ fn wait(signals: Blocked, run: Run) -> ! {
     take_signals(&signals, hooks)
 }
 
-/// Starts the program: exec (never returns) or a supervised child (the
-/// signal thread takes over from here).
-fn start(program: &Program, hooks: &'static [Http]) {
+/// Starts the program: exec, or a supervised child (the signal thread takes
+/// over from here, and this thread idles).
+fn start(program: &Program, hooks: &'static [Http]) -> ! {
     log::info(format_args!("Starting {}", program.name())).emit();
     if !program.supervise {
         let e = program.exec();
@@ -91,7 +91,13 @@ fn start(program: &Program, hooks: &'static [Http]) {
     }
     CHILD.starting();
     match program.spawn() {
-        Ok(child) => CHILD.started(child.id()),
+        Ok(child) => {
+            CHILD.started(child.id());
+            // The signal thread supervises from here on; this thread only
+            // keeps out of the way of the footprint.
+            footprint::release_code();
+            footprint::idle()
+        }
         Err(e) => {
             CHILD.failed();
             cannot_start(program, &e);
