@@ -1,19 +1,25 @@
 #!/bin/sh
 # Static release build of rdy for a FROM scratch image.
 #
-#   ./build.sh        stable toolchain  -> dist/rdy
-#   ./build.sh --min  also nightly build-std, size-optimised -> dist/rdy-min
+#   ./build.sh            stable toolchain  -> dist/rdy
+#   ./build.sh --min      also nightly build-std, size-optimised -> dist/rdy-min
+#   ./build.sh --symbols  the same builds with their symbol tables kept
+#                         (dist/rdy-symbols, dist/rdy-min-symbols): identical
+#                         code and symbol names, for profilers and bench/layout.py
 #
-# Prints each binary's stripped size in bytes.
+# Prints each binary's size in bytes.
 set -eu
 cd "$(dirname "$0")"
 
 min=false
-case "${1-}" in
-    "") ;;
-    --min) min=true ;;
-    *) echo "usage: ./build.sh [--min]" >&2; exit 2 ;;
-esac
+symbols=false
+for arg in "$@"; do
+    case "$arg" in
+        --min) min=true ;;
+        --symbols) symbols=true ;;
+        *) echo "usage: ./build.sh [--min] [--symbols]" >&2; exit 2 ;;
+    esac
+done
 
 arch=$(uname -m)
 target="$arch-unknown-linux-musl"
@@ -32,24 +38,72 @@ export "CC_${arch}_unknown_linux_musl=${CC:-gcc}"
 # No unwind tables for rdy's own crates: with panic=abort nothing unwinds
 # (~30 KiB). rust-lld with identical code folding saves another ~17 KiB when
 # the toolchain ships it (rustup toolchains do, under lib/rustlib/HOST/bin).
-link_flags() {
+#
+# With lld, the functions a check runs are also laid out together, in the
+# order of layout/VARIANT.order (made by bench/layout.py). Linux maps a
+# binary's pages around each page fault (64 KiB of "fault-around"), so code
+# scattered over the binary makes most of it resident for a one-millisecond
+# check; packed together it is a few such windows. The link map tells how
+# much of the order still matches the symbols (check_layout below).
+link_flags() { # toolchain variant
     gcc_ld="$(rustc $1 --print sysroot)/lib/rustlib/$host/bin/gcc-ld"
     flags="-C relocation-model=static -C target-feature=+crt-static -C force-unwind-tables=no"
     if [ -x "$gcc_ld/ld.lld" ]; then
         flags="$flags -C link-arg=-fuse-ld=lld -C link-arg=-B$gcc_ld -C link-arg=-Wl,--icf=all"
+        if [ -f "layout/$2.order" ]; then
+            flags="$flags -C link-arg=-Wl,--symbol-ordering-file=$PWD/layout/$2.order"
+            flags="$flags -C link-arg=-Wl,--no-warn-symbol-ordering,--no-demangle"
+            flags="$flags -C link-arg=-Wl,-Map=$PWD/target/$2.map"
+        fi
+    fi
+    if $symbols; then
+        # After the profile's `strip`: same crate hashes, so same names.
+        flags="$flags -C strip=none"
     fi
     echo "$flags"
 }
 
-size_of() {
-    printf '%s: %s bytes (static, stripped)\n' "$1" "$(wc -c < "$1" | tr -d ' ')"
+# Symbol names carry hashes of the toolchain and dependency versions, so an
+# order made before an upgrade silently stops applying; say so.
+check_layout() { # variant
+    order="layout/$1.order" map="target/$1.map"
+    [ -f "$order" ] && [ -f "$map" ] || return 0
+    awk -v order="$order" '
+        FNR == NR { if ($0 !~ /^#/ && NF) { want[$1] = 1; listed++ } next }
+        ($NF in want) && !($NF in seen) { seen[$NF] = 1; found++ }
+        END {
+            if (found * 10 < listed * 9)
+                printf "build.sh: only %d of %d symbols in %s exist in this build; " \
+                       "regenerate it with bench/layout.py\n", found, listed, order > "/dev/stderr"
+        }' "$order" "$map"
 }
 
-mkdir -p dist
-RUSTFLAGS="$(link_flags "")" cargo build --release --locked \
-    --target "$target" --target-dir target/static
-cp "target/static/$target/release/rdy" dist/rdy
-size_of dist/rdy
+# The order is not an input cargo tracks: relink when it changed, by removing
+# the binary (cargo would restore it from deps/ alone).
+relink_if_reordered() { # variant release-dir
+    if [ -f "layout/$1.order" ] && [ "layout/$1.order" -nt "$2/rdy" ]; then
+        rm -f "$2/rdy" "$2"/deps/rdy-*
+    fi
+}
+
+size_of() {
+    printf '%s: %s bytes\n' "$1" "$(wc -c < "$1" | tr -d ' ')"
+}
+
+# Where a variant's build goes: its own target dir, so that switching between
+# stripped and symbol builds does not rebuild everything each time.
+suffix=""
+if $symbols; then
+    suffix="-symbols"
+fi
+
+mkdir -p dist target
+relink_if_reordered rdy "target/static$suffix/$target/release"
+RUSTFLAGS="$(link_flags "" rdy)" cargo build --release --locked \
+    --target "$target" --target-dir "target/static$suffix"
+cp "target/static$suffix/$target/release/rdy" "dist/rdy$suffix"
+check_layout rdy
+size_of "dist/rdy$suffix"
 
 if $min; then
     if ! cargo +nightly --version >/dev/null 2>&1; then
@@ -65,10 +119,12 @@ if $min; then
     # panic=immediate-abort drops the panic machinery (and std's backtrace
     # symboliser); location-detail=none drops file:line strings. Never
     # -Zfmt-debug=none: dependencies parse HTTP with Debug-formatted values.
-    RUSTFLAGS="$(link_flags +nightly) -Zlocation-detail=none \
+    relink_if_reordered rdy-min "target/min$suffix/$target/release"
+    RUSTFLAGS="$(link_flags +nightly rdy-min) -Zlocation-detail=none \
 -Zunstable-options -Cpanic=immediate-abort" \
-        cargo +nightly build --release --locked --target "$target" --target-dir target/min \
+        cargo +nightly build --release --locked --target "$target" --target-dir "target/min$suffix" \
         -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size
-    cp "target/min/$target/release/rdy" dist/rdy-min
-    size_of dist/rdy-min
+    cp "target/min$suffix/$target/release/rdy" "dist/rdy-min$suffix"
+    check_layout rdy-min
+    size_of "dist/rdy-min$suffix"
 fi

@@ -106,10 +106,23 @@ def maxrss_helper():
     return str(helper)
 
 
+def evict(path):
+    """Drops a file from the page cache, as on a node that has not run it
+    yet: how the kernel cached a file (large folios after readahead, small
+    pages after `cp`) changes how much of it one page fault maps."""
+    fd = os.open(os.path.realpath(shutil.which(path) or path), os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
 def peak_rss_kib(command, repeat=10):
-    """Largest peak resident set size (VmHWM, KiB) over `repeat` runs."""
+    """Largest peak resident set size (VmHWM, KiB) over `repeat` runs, each
+    started from a cold page cache."""
     peaks = []
     for _ in range(repeat):
+        evict(command[0])
         out = subprocess.run([maxrss_helper()] + command, capture_output=True, text=True)
         if out.returncode != 0:
             raise SystemExit(f"{command} failed during the RSS measurement: {out.stderr}")
