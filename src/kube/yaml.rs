@@ -31,6 +31,11 @@ impl fmt::Display for YamlError {
     }
 }
 
+/// Nesting deeper than this is refused, so that hostile input cannot
+/// exhaust the stack (`- - - …` nests once per item on a single line);
+/// kubeconfig files stay below ten levels.
+const MAX_DEPTH: usize = 64;
+
 /// One meaningful line: its number, indentation and content without the
 /// comment.
 #[derive(Debug, Clone, Copy)]
@@ -54,7 +59,7 @@ pub fn parse(text: &str) -> Result<Value, YamlError> {
     let Some(first) = reader.peek() else {
         return Ok(Value::Null);
     };
-    let value = reader.node(first.indent)?;
+    let value = reader.node(first.indent, 0)?;
     if let Some(extra) = reader.peek() {
         return Err(error(
             extra.number,
@@ -142,22 +147,29 @@ impl<'a> Reader<'a> {
         self.lines.get(self.next).copied()
     }
 
-    /// A block node whose first line is at `indent`.
-    fn node(&mut self, indent: usize) -> Result<Value, YamlError> {
+    /// A block node whose first line is at `indent`, `depth` collections
+    /// deep.
+    fn node(&mut self, indent: usize, depth: usize) -> Result<Value, YamlError> {
         let Some(line) = self.peek() else {
             return Ok(Value::Null);
         };
+        if depth > MAX_DEPTH {
+            return Err(error(
+                line.number,
+                format!("nesting deeper than {MAX_DEPTH} levels is not supported"),
+            ));
+        }
         if is_sequence_item(line.text) {
-            self.sequence(indent)
+            self.sequence(indent, depth)
         } else if split_key(line.text, line.number)?.is_some() {
-            self.mapping(indent)
+            self.mapping(indent, depth)
         } else {
             self.next += 1;
             scalar(line.text, line.number)
         }
     }
 
-    fn sequence(&mut self, indent: usize) -> Result<Value, YamlError> {
+    fn sequence(&mut self, indent: usize, depth: usize) -> Result<Value, YamlError> {
         let mut items = Vec::new();
         while let Some(line) = self.peek() {
             if line.indent != indent || !is_sequence_item(line.text) {
@@ -166,7 +178,7 @@ impl<'a> Reader<'a> {
             let rest = line.text[1..].trim_start();
             if rest.is_empty() {
                 self.next += 1;
-                items.push(self.child(indent, line.number)?);
+                items.push(self.child(indent, line.number, depth + 1)?);
                 continue;
             }
             // `- key: value` starts a mapping whose keys line up after "- ".
@@ -176,12 +188,12 @@ impl<'a> Reader<'a> {
                 indent: item_indent,
                 text: rest,
             };
-            items.push(self.node(item_indent)?);
+            items.push(self.node(item_indent, depth + 1)?);
         }
         Ok(Value::Array(items))
     }
 
-    fn mapping(&mut self, indent: usize) -> Result<Value, YamlError> {
+    fn mapping(&mut self, indent: usize, depth: usize) -> Result<Value, YamlError> {
         let mut members: Vec<(String, Value)> = Vec::new();
         while let Some(line) = self.peek() {
             if line.indent != indent {
@@ -201,7 +213,7 @@ impl<'a> Reader<'a> {
             }
             self.next += 1;
             let value = match rest {
-                "" => self.value_below(indent, line.number)?,
+                "" => self.value_below(indent, line.number, depth + 1)?,
                 "|" | "|-" | "|+" | ">" | ">-" | ">+" => self.block_scalar(indent, rest),
                 _ => scalar(rest, line.number)?,
             };
@@ -212,18 +224,23 @@ impl<'a> Reader<'a> {
 
     /// The value of `key:` written on the following lines: a deeper node, or
     /// a sequence at the key's own indentation.
-    fn value_below(&mut self, indent: usize, number: usize) -> Result<Value, YamlError> {
+    fn value_below(
+        &mut self,
+        indent: usize,
+        number: usize,
+        depth: usize,
+    ) -> Result<Value, YamlError> {
         match self.peek() {
             Some(next) if next.indent == indent && is_sequence_item(next.text) => {
-                self.sequence(indent)
+                self.node(indent, depth)
             }
-            _ => self.child(indent, number),
+            _ => self.child(indent, number, depth),
         }
     }
 
-    fn child(&mut self, parent: usize, _number: usize) -> Result<Value, YamlError> {
+    fn child(&mut self, parent: usize, _number: usize, depth: usize) -> Result<Value, YamlError> {
         match self.peek() {
-            Some(next) if next.indent > parent => self.node(next.indent),
+            Some(next) if next.indent > parent => self.node(next.indent, depth),
             _ => Ok(Value::Null),
         }
     }
@@ -598,6 +615,24 @@ users:
             assert_eq!(e.line, line, "{text:?}: {e}");
             assert!(e.reason.contains(says), "{text:?}: {e}");
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        // Found by fuzzing: one line of `- ` nests once per item, and the
+        // reader recursed until the stack overflowed.
+        let deep = format!("{}x", "- ".repeat(30_000));
+        let e = parse(&deep).unwrap_err();
+        assert_eq!(e.line, 1);
+        assert!(e.reason.contains("nesting deeper"), "{e}");
+        let indented: String = (0..100).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+        assert!(parse(&indented).unwrap_err().reason.contains("nesting"));
+        let ok = format!("{}x", "- ".repeat(MAX_DEPTH));
+        let mut v = &parse(&ok).unwrap();
+        for _ in 0..MAX_DEPTH {
+            v = &v.items()[0];
+        }
+        assert_eq!(v.as_str(), Some("x"));
     }
 
     #[test]
