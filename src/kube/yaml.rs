@@ -391,9 +391,12 @@ fn unquote(text: &str, number: usize) -> Result<String, YamlError> {
             Some('0') => '\0',
             Some(c @ ('"' | '\\' | '/' | ' ')) => c,
             Some('u') => {
+                // Exactly four hex digits: `from_str_radix` alone would
+                // also take a sign (`\u+041`) or fewer digits.
                 let hex: String = chars.by_ref().take(4).collect();
-                u32::from_str_radix(&hex, 16)
-                    .ok()
+                Some(hex)
+                    .filter(|h| h.len() == 4 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .and_then(|h| u32::from_str_radix(&h, 16).ok())
                     .and_then(char::from_u32)
                     .ok_or_else(|| error(number, "invalid \\u escape"))?
             }
@@ -592,6 +595,10 @@ users:
         assert_eq!(v.get("a"), Some(&Value::Null));
         assert_eq!(v.get("b"), Some(&Value::Null));
         assert_eq!(s(&v, &["d"]).as_deref(), Some("x\ty"));
+        assert_eq!(
+            parse("g: \"\\u00e9\"").unwrap().get("g").unwrap().as_str(),
+            Some("é")
+        );
         assert_eq!(v.get("e").unwrap().items().len(), 3);
         assert_eq!(
             s(&v.get("e").unwrap().items()[2], &["k"]).as_deref(),
@@ -613,6 +620,8 @@ users:
             ("a: 1\n   b: 2\n", 2, "unexpected indentation"),
             ("? complex\n", 1, "complex keys"),
             ("a: [1, 2\n", 1, "expected ','"),
+            ("a: \"\\u+041\"\n", 1, "invalid \\u escape"),
+            ("a: \"\\u41\"\n", 1, "invalid \\u escape"),
         ];
         for (text, line, says) in cases {
             let e = parse(text).unwrap_err();
