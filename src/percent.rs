@@ -26,7 +26,13 @@ pub fn decode(text: &str) -> Option<String> {
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
+                // Two hex digits exactly: `u8::from_str_radix` alone would
+                // also take a sign, reading `%+1` as byte 1 (found by
+                // fuzzing).
                 let hex = bytes.get(i + 1..i + 3)?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
                 let hex = std::str::from_utf8(hex).ok()?;
                 out.push(u8::from_str_radix(hex, 16).ok()?);
                 i += 3;
@@ -60,7 +66,7 @@ mod tests {
             Some("app=web,tier=front")
         );
         assert_eq!(decode("a+b").as_deref(), Some("a b"));
-        for bad in ["%", "%4", "%zz", "%ff"] {
+        for bad in ["%", "%4", "%zz", "%ff", "%+1", "%-1", "%+a"] {
             assert_eq!(decode(bad), None, "{bad}");
         }
     }

@@ -97,11 +97,15 @@ pub fn rewrite_head(
     proxy_authorization: Option<&str>,
 ) -> Option<usize> {
     let head = buf.get(..len)?;
-    let space = head.iter().position(|&b| b == b' ')?;
+    // The target is looked for on the request line only: a space found
+    // after its CRLF would put the line end before the target (a slice
+    // panic, found by fuzzing).
+    let line = head.windows(2).position(|w| w == b"\r\n")?;
+    let line_end = line + 2;
+    let space = head[..line].iter().position(|&b| b == b' ')?;
     if head.get(space + 1) != Some(&b'/') {
         return None;
     }
-    let line_end = head.windows(2).position(|w| w == b"\r\n")? + 2;
     let mut out = Vec::with_capacity(len + origin.len() + 64);
     out.extend_from_slice(&head[..=space]);
     out.extend_from_slice(origin.as_bytes());
@@ -148,5 +152,15 @@ mod tests {
         let mut empty = [0u8; 8];
         assert_eq!(rewrite_head(&mut empty, 0, "http://a", None), None);
         assert_eq!(rewrite_head(&mut empty, 100, "http://a", None), None);
+    }
+
+    #[test]
+    fn a_line_break_before_the_target_is_refused_not_a_panic() {
+        // Found by fuzzing (fuzz/README.md): the first space comes after
+        // the first CRLF.
+        let mut buf = *b"\r\n /x HTTP/1.1\r\n\r\n..........";
+        assert_eq!(rewrite_head(&mut buf, 20, "http://a", None), None);
+        let mut buf = *b"GET\r\n /x\r\n\r\n..........";
+        assert_eq!(rewrite_head(&mut buf, 13, "http://a", None), None);
     }
 }

@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus, fuzz/corpus/<target>/seed-*, from rdy's own test
+fixtures: the kubeconfig of src/kube/yaml.rs, the Kubernetes objects and
+watch events of the API notes (docs/k8s-api.md §5), the ICMP packets of
+src/probe/icmp/packet.rs and the command lines of tests/cli.rs.
+
+Run it from anywhere; it replaces only seed-* files. libFuzzer grows the
+corpus from these, and the grown entries stay out of git (.gitignore)."""
+
+import os
+import pathlib
+import struct
+
+HERE = pathlib.Path(__file__).resolve().parent
+CORPUS = HERE / "corpus"
+
+
+def write(target, seeds):
+    directory = CORPUS / target
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("seed-*"):
+        old.unlink()
+    for i, seed in enumerate(seeds):
+        if isinstance(seed, str):
+            seed = seed.encode()
+        (directory / f"seed-{i:02}").write_bytes(seed)
+
+
+KUBECONFIG = """apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: TFMwdExTMUNSVWRK
+    server: https://127.0.0.1:6443
+  name: kind-kind
+contexts:
+- context:
+    cluster: kind-kind
+    namespace: apps   # a comment
+    user: kind-kind
+  name: kind-kind
+current-context: kind-kind
+kind: Config
+preferences: {}
+users:
+- name: kind-kind
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      args:
+      - --region
+      - "eu-west-1"
+      command: aws
+      env:
+      - name: AWS_PROFILE
+        value: 'it''s'
+      installHint: |
+        Install the AWS CLI
+        from aws.amazon.com.
+      provideClusterInfo: true
+"""
+
+# docs/k8s-api.md §5, abbreviated to the fields rdy reads.
+POD = r"""{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-7c5ddbdf54-x2k9p","namespace":"default","resourceVersion":"48213","generation":1,"labels":{"app":"web"}},"spec":{"initContainers":[{"name":"migrate","image":"busybox:1.36"},{"name":"proxy","restartPolicy":"Always"}],"containers":[{"name":"app","image":"nginx:1.27"}]},"status":{"observedGeneration":1,"phase":"Running","conditions":[{"type":"Ready","status":"True","lastProbeTime":null,"lastTransitionTime":"2025-06-01T10:00:15Z"}],"initContainerStatuses":[{"name":"migrate","state":{"terminated":{"exitCode":0,"reason":"Completed"}},"ready":true,"restartCount":0,"started":false}],"containerStatuses":[{"name":"app","state":{"running":{"startedAt":"2025-06-01T10:00:06Z"}},"ready":true,"restartCount":0,"started":true}]}}"""
+DEPLOYMENT = r"""{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"web","namespace":"default","resourceVersion":"48277","generation":3,"annotations":{"deployment.kubernetes.io/revision":"3"}},"spec":{"replicas":3,"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":"25%","maxSurge":"25%"}},"progressDeadlineSeconds":600},"status":{"observedGeneration":3,"replicas":3,"updatedReplicas":3,"readyReplicas":3,"availableReplicas":3,"conditions":[{"type":"Progressing","status":"True","reason":"NewReplicaSetAvailable","message":"ReplicaSet \"web-7c5ddbdf54\" has successfully progressed."}]}}"""
+SLICES = r"""{"kind":"EndpointSliceList","apiVersion":"discovery.k8s.io/v1","metadata":{"resourceVersion":"48890"},"items":[{"metadata":{"name":"web-8xk2q"},"addressType":"IPv4","endpoints":[{"addresses":["10.244.1.17"],"conditions":{"ready":true,"serving":true,"terminating":false}},{"addresses":["10.244.2.9"],"conditions":{"ready":false}}],"ports":[{"name":"http","protocol":"TCP","port":80}]},{"metadata":{"name":"web-empty"},"endpoints":null}]}"""
+EVENTS = [
+    r"""{"type":"MODIFIED","object":{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"web","namespace":"default","resourceVersion":"48301","generation":4},"status":{"observedGeneration":3,"replicas":3,"updatedReplicas":3,"readyReplicas":3,"availableReplicas":3}}}""",
+    r"""{"type":"BOOKMARK","object":{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"resourceVersion":"48950"}}}""",
+    r"""{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 41000 (47000)","reason":"Expired","code":410}}""",
+]
+JSON_MISC = [
+    r""" ["a\"\\\/\b\f\n\r\t", "\u00e9\ud83d\ude00", -0, 12.5e-3, 1E9, true, false, null, {}] """,
+    r"""{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"abc","expirationTimestamp":"2024-07-05T13:08:20Z"}}""",
+]
+
+write("json", [POD, DEPLOYMENT, SLICES, *EVENTS, *JSON_MISC])
+write(
+    "kube_yaml",
+    [
+        KUBECONFIG,
+        '{"kind": "Config", "clusters": [{"name": "a"}]}',
+        "a:\nb: ~\nc: null\nd: \"x\\ty\"\ne: [a, 'b c', {k: v}]\nf: 'x # not a comment'\n",
+        "---\nk: >-\n  folded\n  text\nl:\n- - x\n  - y\n- {a: [1, {b: c}]}\n",
+    ],
+)
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total > 0xFFFF:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def reply_v4(ident, seq, payload):
+    packet = struct.pack("!BBHHH", 0, 0, 0, ident, seq) + payload
+    return packet[:2] + struct.pack("!H", checksum(packet)) + packet[4:]
+
+
+IP_HEADER = bytes([0x45, 0, 0, 0, 0, 0, 0, 0, 64, 1, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1])
+# First byte: bit 0 = IPv6, bit 1 = an IPv4 header comes first.
+write(
+    "icmp",
+    [
+        b"\x00" + reply_v4(1, 1, b"p"),
+        b"\x02" + IP_HEADER + reply_v4(9, 300, b"abc"),
+        b"\x01" + bytes([129, 0, 0xAB, 0xCD, 0, 1, 0, 2]) + b"x",
+        b"\x00" + struct.pack("!BBHHH", 8, 0, 0, 0x1234, 7) + b"rdy-nonce",
+    ],
+)
+write("duration", ["1500ms", "2s", "1m30s", "1h", "30", "0.5", ".5s", "1h2m3s4ms", "250us", "3µs", " 2s "])
+write("status", ["200", "200, 300-302,4xx", "2xx,3xx", "100-599", "5XX"])
+write(
+    "header",
+    [
+        "Content-Type=application/json, Accept = text/plain",
+        "Authorization=Bearer a=b",
+        "Accept=text/html,application/json;q=0.9,X-A=1",
+        "X-Empty=",
+    ],
+)
+# First byte picks --type: 0 none, 1 tcp, 2 http, 3 https, 4 icmp.
+write(
+    "target",
+    [
+        b"\x00db:5432",
+        b"\x00tcp://[::1]:80",
+        b"\x00http://postgres.default.svc.cluster.local:5432",
+        b"\x00https://[::1]/healthz?x=1",
+        b"\x00icmp://gateway/",
+        b"\x02web:8080",
+        b"\x04::1",
+        b"\x00postgres.default.svc.cluster.local.:5432",
+    ],
+)
+write(
+    "kube_target",
+    [
+        b"\x00deployment/web",
+        b"\x00prod/sts/db?stable=30s",
+        b"\x00pods?selector=app%3Dweb%2Ctier%3Dfront",
+        b"\x01pod/self?container=app",
+        b"\x00svc/db?min=2",
+        b"\x00deploy/pods?selector=a%3Db",
+    ],
+)
+write("base64", ["", "Zg==", "Zm8=", "Zm9v", "Zm9vYg", "Zm9v\nYmFy\n", "TFMwdExTMUNSVWRK"])
+write("percent", ["metadata.name%3Dweb", "app%3Dweb%2Ctier%3Dfront", "a+b", "%e2%82%ac"])
+write(
+    "timestamp",
+    [
+        "2024-07-05T13:15:00.042Z",
+        "2024-07-05T15:15:00.042+02:00",
+        "2024-07-05T13:08:20Z",
+        "2000-02-29t00:00:00.123456789z",
+        "1970-01-01 00:00:00-00:30",
+    ],
+)
+# [len_hi, len_lo, spare room, bit 0 = credentials] origin \0 credentials \0 head
+HEAD = b"GET /health?x=1 HTTP/1.1\r\nhost: backend:8080\r\n\r\n"
+write(
+    "forward",
+    [
+        bytes([0, len(HEAD), 128, 1]) + b"http://backend:8080\0Basic dTpw\0" + HEAD,
+        bytes([0, len(HEAD), 0, 0]) + b"http://a\0\0" + HEAD,
+    ],
+)
+
+
+def cli(*pieces):
+    """Arguments, and (name index, value) pairs for the environment."""
+    out = []
+    for piece in pieces:
+        if isinstance(piece, tuple):
+            # Index 0 would be a NUL, the separator: 38 = len(VARS) picks it too.
+            out.append(bytes([1, piece[0] or 38]) + piece[1].encode())
+        else:
+            out.append(piece.encode())
+    return b"\0".join(out)
+
+
+# Indexes into VARS of fuzz_targets/cli.rs.
+TARGET_ADDRESS, CHECK_INTERVAL, HTTP_HEADERS, STATUS, WAIT_HOSTS, WAIT_COMMAND = 0, 3, 6, 8, 22, 30
+write(
+    "cli",
+    [
+        cli("wait", "tcp://db:5432", "-t", "2m"),
+        cli("wait", "-i", "500ms", "--type", "http", "web:8080", "--status", "200-299,304"),
+        cli("check", "https://api/health", "-H", "Authorization=Bearer abc", "-k", "--name", "api"),
+        cli("wait", "icmp://gw", "--icmp-read-timeout", "1s", "--", "sh", "-c", "true"),
+        cli("wait", "k8s:deployment/web", "--interval", "1s"),
+        cli("wait", "--then-post", "http://localhost:15020/quitquitquit", "db:1", "-q", "--log-format=json"),
+        cli((TARGET_ADDRESS, "http://web:8080/health"), (CHECK_INTERVAL, "1s"),
+            (HTTP_HEADERS, "Accept=text/html,application/json;q=0.9,X-A=1"), (STATUS, "2xx")),
+        cli((WAIT_HOSTS, "db:5432, cache:6379"), (WAIT_COMMAND, "sh -c 'echo $HOME; exit 3'")),
+        cli("wait", "-H", "X-A=1", "-H", "x-a=2", "--allow-duplicate-headers", "http://h/"),
+        cli("--version"),
+    ],
+)
