@@ -63,8 +63,12 @@ link_flags() { # toolchain variant
     echo "$flags"
 }
 
-# Symbol names carry hashes of the toolchain and dependency versions, so an
-# order made before an upgrade silently stops applying; say so.
+# Symbol names carry hashes of the toolchain and dependency versions, and
+# LLVM numbers its local copies (`to_digit.366`) in the order it meets them,
+# so a change anywhere can rename a few hot functions. Each one that falls
+# out of the order lands in its own fault-around window: 17 of 1,294 missing
+# (after merging fixes to three parsers) cost 196 KiB of peak RSS. Say so
+# when more than 1 % is missing; a fresh order matches over 99.5 %.
 check_layout() { # variant
     order="layout/$1.order" map="target/$1.map"
     [ -f "$order" ] && [ -f "$map" ] || return 0
@@ -72,7 +76,7 @@ check_layout() { # variant
         FNR == NR { if ($0 !~ /^#/ && NF) { want[$1] = 1; listed++ } next }
         ($NF in want) && !($NF in seen) { seen[$NF] = 1; found++ }
         END {
-            if (found * 10 < listed * 9)
+            if (found * 100 < listed * 99)
                 printf "build.sh: only %d of %d symbols in %s exist in this build; " \
                        "regenerate it with bench/layout.py\n", found, listed, order > "/dev/stderr"
         }' "$order" "$map"
