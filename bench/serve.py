@@ -7,7 +7,8 @@ Needs wrk and prometheus-blackbox-exporter (Debian packages). Everything runs
 on loopback: a TCP target, the server under test, wrk. For each server and
 each of 1, 64 and 1,000 keep-alive connections it reports requests per second,
 latency percentiles, errors, and the server's peak RSS (VmHWM of a fresh
-server process after the run). Each row is the run with the median p99 of
+server process, started with its binary evicted from the page cache, after
+the run). Each row is the run with the median p99 of
 `--repeat` runs, since other processes on a shared machine show up in the
 latency tail. `/all` is also run with `--cache-ttl 0`, where
 every request probes (concurrent ones still share a probe in flight), as
@@ -32,7 +33,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import RESULTS, ROOT, size, tcp_server  # noqa: E402
+from bench import RESULTS, ROOT, evict, size, tcp_server  # noqa: E402
 
 CONNECTIONS = (1, 64, 1000)
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -75,6 +76,7 @@ class Rdy:
     def __init__(self, binary, target, *options):
         self.port = free_port()
         self.log = tempfile.TemporaryFile()
+        evict(binary)
         self.proc = subprocess.Popen(
             [binary, "serve", "--listen", f"127.0.0.1:{self.port}", *options,
              f"127.0.0.1:{target}", "--name", "db"],
@@ -97,6 +99,7 @@ class Blackbox:
         self.target = target
         config = Path(config_dir) / "blackbox.yml"
         config.write_text("modules:\n  tcp_connect:\n    prober: tcp\n    timeout: 1s\n")
+        evict("prometheus-blackbox-exporter")
         self.proc = subprocess.Popen(
             ["prometheus-blackbox-exporter", f"--config.file={config}",
              f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=error"],
