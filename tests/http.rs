@@ -129,6 +129,29 @@ fn status_lists_ranges_and_classes() {
     }
 }
 
+/// `Rdy-Outcome: failed` is how `rdy serve` says a target failed for good
+/// (a failed Job): the wait ends with exit 3 instead of polling on.
+#[test]
+fn a_not_ready_answer_marked_failed_ends_the_wait() {
+    let server = HttpServer::start(|_| {
+        Reply::status(503)
+            .header("Rdy-Outcome", "failed")
+            .body("fail job/x: job \"x\" failed: BackoffLimitExceeded\n")
+    });
+    Rdy::new(&["wait", "--timeout", "30s", &server.url("/")])
+        .run()
+        .expect(3, "BackoffLimitExceeded (status 503, Rdy-Outcome: failed)");
+    assert_eq!(server.requests().len(), 1, "no second attempt");
+    let ready = HttpServer::start(|_| Reply::status(200).header("Rdy-Outcome", "failed"));
+    let out = Rdy::new(&["check", &ready.url("/")]).run();
+    assert_eq!(
+        out.code,
+        Some(0),
+        "only a not-ready answer is judged: {}",
+        out.stderr
+    );
+}
+
 #[test]
 fn an_http10_server_without_content_length_works() {
     let server = HttpServer::start(|_| Reply::status(200).body("old but ready").http10());

@@ -130,11 +130,50 @@ fn object_health_for_every_kind() {
     assert_eq!(json["healthy"], true);
     assert_eq!(json["kind"], "deployment");
     assert_eq!(json["namespace"], "default");
+    let failed = server.get("/api/healthz/default/job/migrate");
+    assert_eq!(
+        failed.header("Rdy-Outcome"),
+        Some("failed"),
+        "failed for good"
+    );
+    let waiting = server.get("/api/healthz/default/deployment/rolling");
+    assert_eq!(waiting.header("Rdy-Outcome"), None, "may still roll out");
     let mut client = Client::new(&server);
     let head = client.request("HEAD", "/api/healthz/default/job/migrate", "");
     assert_eq!((head.status, head.body.as_str()), (503, ""));
     assert_eq!(server.get("/api/healthz/default/cronjob/x").status, 404);
     assert_eq!(server.get("/api/healthz/default/deployment").status, 404);
+}
+
+/// The server/client split: an initContainer without permissions waits on
+/// the server's answer, and a failed Job ends its wait at once with exit 3,
+/// as `rdy wait k8s:job/migrate` would, instead of at `--timeout`.
+#[test]
+fn a_client_of_the_split_stops_at_once_on_a_failed_job() {
+    let api = FakeApi::start();
+    api.apply(job("migrate", NS).failed());
+    api.apply(job("seed", NS).running());
+    let server = Server::with(serve(&api, &["k8s:job/migrate"]));
+    let url = |path: &str| format!("http://{}{path}", server.addr);
+    Rdy::new(&[
+        "wait",
+        "--timeout",
+        "30s",
+        &url("/api/healthz/default/job/migrate"),
+    ])
+    .run()
+    .expect(3, "BackoffLimitExceeded");
+    Rdy::new(&["check", &url("/api/healthz/default/job/seed")])
+        .run()
+        .expect(1, "status 503, expected 200");
+    let all = server.get("/all");
+    assert_eq!(
+        (all.status, all.header("Rdy-Outcome")),
+        (503, Some("failed"))
+    );
+    Rdy::new(&["wait", "--timeout", "30s", &url("/all")])
+        .run()
+        .expect(3, "BackoffLimitExceeded");
 }
 
 #[test]

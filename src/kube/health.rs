@@ -73,8 +73,11 @@ fn is_label(text: &str) -> bool {
 pub enum Health {
     /// Ready by the kind's rule; kubectl's message.
     Healthy(String),
-    /// Not ready, or failed; the message.
+    /// Not ready yet; kubectl's progress message.
     Unhealthy(String),
+    /// Can never become ready by itself (a failed Job or pod, a Deployment
+    /// past its progress deadline): what `rdy wait` ends with exit 3 for.
+    Failed(String),
     /// No such object (or not exposed).
     Missing,
     /// The cache has no answer: the API server refused or is away.
@@ -130,7 +133,8 @@ pub fn check(
     }
     match object.judge(endpoints, &objects) {
         Verdict::Ready(message) => Health::Healthy(message),
-        Verdict::Waiting(message) | Verdict::Failed(message) => Health::Unhealthy(message),
+        Verdict::Waiting(message) => Health::Unhealthy(message),
+        Verdict::Failed(message) => Health::Failed(message),
     }
 }
 

@@ -16,6 +16,9 @@ use crate::target::Target;
 pub struct Checked {
     /// `None` when the target was ready, else why not.
     pub error: Option<String>,
+    /// The target can never become ready by itself (what makes `rdy wait`
+    /// exit 3): `/all` then says so with `Rdy-Outcome: failed`.
+    pub fatal: bool,
     /// When the check finished.
     pub at: Instant,
     /// How long it took.

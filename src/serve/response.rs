@@ -5,6 +5,8 @@ use std::borrow::Cow;
 use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::probe::http::outcome;
+
 /// The body's media type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContentType {
@@ -37,6 +39,9 @@ pub enum Extra {
     Authenticate,
     /// 429 and 503 when busy: `Retry-After: N` (seconds).
     RetryAfter(u64),
+    /// 503 for a target that can never become ready: `Rdy-Outcome: failed`,
+    /// which an `rdy wait` on the other end turns into exit code 3.
+    Failed,
 }
 
 /// A response to write.
@@ -104,6 +109,7 @@ impl Response {
             Extra::Allow => write!(out, "Allow: GET, HEAD\r\n"),
             Extra::Authenticate => write!(out, "WWW-Authenticate: Bearer realm=\"rdy\"\r\n"),
             Extra::RetryAfter(seconds) => write!(out, "Retry-After: {seconds}\r\n"),
+            Extra::Failed => write!(out, "{}: {}\r\n", outcome::HEADER, outcome::FAILED),
         };
         out.extend_from_slice(match keep_alive {
             true => b"Connection: keep-alive\r\n\r\n".as_slice(),

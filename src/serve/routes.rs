@@ -392,7 +392,19 @@ impl App {
         } else {
             ContentType::Text
         };
-        Response::typed(status, content_type, report::render(&entries, json))
+        let response = Response::typed(status, content_type, report::render(&entries, json));
+        match self.any_failed(pending, missing) {
+            true => response.with(Extra::Failed),
+            false => response,
+        }
+    }
+
+    /// Whether a target of the answer has failed for good, so that the
+    /// answer can never become 200.
+    fn any_failed(&self, pending: &Pending, missing: &[usize]) -> bool {
+        pending.select.indexes(self.visible).any(|i| {
+            !missing.contains(&i) && self.cache.slot(i).last.as_ref().is_some_and(|l| l.fatal)
+        })
     }
 }
 
@@ -407,13 +419,14 @@ fn peek(kube: &KubeHealth, object: &Object) -> Health {
     )
 }
 
-/// 200 healthy, 503 not (or the API server refused or is away), 404
-/// missing. Why the API is unavailable is told only to callers that passed
-/// the token: an open endpoint must not describe the cluster's RBAC.
+/// 200 healthy, 503 not (or the API server refused or is away; failed for
+/// good is marked with `Rdy-Outcome: failed`), 404 missing. Why the API is
+/// unavailable is told only to callers that passed the token: an open
+/// endpoint must not describe the cluster's RBAC.
 fn object_response(object: &Object, health: &Health, json: bool, trusted: bool) -> Response {
     let (status, healthy, message) = match health {
         Health::Healthy(message) => (200, true, message.as_str()),
-        Health::Unhealthy(message) => (503, false, message.as_str()),
+        Health::Unhealthy(message) | Health::Failed(message) => (503, false, message.as_str()),
         Health::Missing => (404, false, "not found"),
         Health::Unavailable(e) if trusted => return unavailable(object, &e.to_string(), json),
         Health::Unavailable(_) => return unavailable(object, "Kubernetes API unavailable", json),
@@ -423,11 +436,15 @@ fn object_response(object: &Object, health: &Health, json: bool, trusted: bool) 
     } else {
         ContentType::Text
     };
-    Response::typed(
+    let response = Response::typed(
         status,
         content_type,
         report::object(object, healthy, message, json),
-    )
+    );
+    match health {
+        Health::Failed(_) => response.with(Extra::Failed),
+        _ => response,
+    }
 }
 
 fn unavailable(object: &Object, reason: &str, json: bool) -> Response {

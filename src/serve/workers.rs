@@ -121,6 +121,7 @@ fn work(pool: &Pool, targets: &'static [Target], wake: &Wake) -> ! {
         let started = Instant::now();
         let result = targets[job.target].probe.attempt(job.deadline);
         let checked = Checked {
+            fatal: result.as_ref().is_err_and(|e| e.is_fatal()),
             error: result.err().map(|e| e.to_string()),
             at: Instant::now(),
             took: started.elapsed(),

@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod forward;
 pub mod header;
+pub mod outcome;
 pub mod proxy;
 pub mod status;
 pub mod tls;
@@ -65,11 +66,15 @@ impl Http {
         self.uri.scheme_str() == Some("https")
     }
 
-    /// Sends the request and judges the response.
+    /// Sends the request and judges the response. A not-ready answer that
+    /// another rdy marked as failed for good is fatal (see [`outcome`]).
     pub fn attempt(&self, deadline: Instant) -> Result<(), ProbeError> {
         let mut response = self.send(deadline)?;
         let got = response.status().as_u16();
         if !self.status.contains(got) {
+            if let Some(fatal) = outcome::failure(&mut response) {
+                return Err(fatal);
+            }
             return Err(ProbeError::Status {
                 got,
                 expected: self.status.to_string(),
