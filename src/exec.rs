@@ -29,8 +29,8 @@ impl Program {
     }
 
     fn command(&self) -> Command {
-        // `PATH` lookup is execvp's, as a shell does it; std resets the
-        // signal mask and SIGPIPE before the program starts.
+        // `PATH` lookup is execvp's, as a shell does it. std resets only
+        // SIGPIPE; the signal mask is inherited, hence `unblock_all`.
         let (program, args) = match self.argv.split_first() {
             Some((program, args)) => (program.as_os_str(), args),
             None => ("".as_ref(), &[][..]),
@@ -44,7 +44,9 @@ impl Program {
     ///
     /// rdy blocks its signals (see signal.rs) and the mask survives exec,
     /// so it is cleared first; a signal pending at that moment then ends
-    /// rdy by its default action, and the program never starts.
+    /// rdy by its default action, and the program never starts. Called on
+    /// the thread that takes the signals, so that none is taken and then
+    /// lost as exec ends the other threads.
     pub fn exec(&self) -> io::Error {
         if let Err(e) = signal::unblock_all() {
             return e;

@@ -3,8 +3,10 @@
 //! A Kubernetes Job with an Istio or Linkerd proxy never completes until the
 //! proxy is told to quit (`POST localhost:15020/quitquitquit`). The hooks run
 //! when the command exits, and also when the wait fails and the command never
-//! starts, so the proxy is not left running either way. They are logged and
-//! never change rdy's exit code.
+//! starts, so the proxy is not left running either way. A signal that stops
+//! rdy before the command starts skips them: it must exit within 100 ms, and
+//! a pod being stopped signals its proxy too. They are logged and never
+//! change rdy's exit code.
 
 use std::time::Instant;
 

@@ -2,13 +2,16 @@
 //!
 //! Two threads matter. The main thread blocks the signals before anything
 //! else and then only takes them with `sigwait` (see signal.rs); a worker
-//! thread does the work and exits the process with its outcome. As a
-//! supervisor the main thread also forwards signals and reaps children.
+//! thread does the work and exits the process with its outcome. The main
+//! thread also execs the program when the worker hands it over, and as a
+//! supervisor forwards signals and reaps children.
 
 use std::process::exit;
+use std::sync::OnceLock;
 use std::thread;
 use std::time::Duration;
 
+use nix::sys::pthread::{Pthread, pthread_kill, pthread_self};
 use nix::sys::signal::Signal;
 use rdy::cli::{self, Command, Run};
 use rdy::exec::{self, Program};
@@ -21,10 +24,19 @@ use rdy::{footprint, hooks, log};
 /// The supervised child, shared by the worker and the signal thread.
 static CHILD: ChildSlot = ChildSlot::new();
 
+/// The program to exec, handed by the worker to the signal thread.
+static EXEC: OnceLock<&'static Program> = OnceLock::new();
+
+/// The signal thread, which the worker wakes with SIGCHLD once `EXEC` is
+/// set (in exec mode rdy has no children, so SIGCHLD means only this).
+/// Kept as an integer: musl's `pthread_t` is a pointer, which is not `Sync`.
+static SIGNAL_THREAD: OnceLock<usize> = OnceLock::new();
+
 fn main() {
     // Before any thread exists, so every thread inherits the mask and the
     // signals reach only the `sigwait` of this thread.
     let signals = Blocked::terminating();
+    let _ = SIGNAL_THREAD.set(pthread_self() as usize);
     let args = std::env::args_os().skip(1).collect();
     let env = |name: &str| std::env::var(name).ok();
     let command = match cli::parse(args, &env) {
@@ -53,14 +65,15 @@ fn check(signals: Blocked, run: Run) -> ! {
 
 fn wait(signals: Blocked, run: Run) -> ! {
     log::init(run.log);
-    let supervising = run.program.as_ref().is_some_and(|p| p.supervise);
-    let signals = match supervising {
-        true => signals.also(&supervise::FORWARDED).also(&[Signal::SIGCHLD]),
-        false => signals,
+    let program: Option<&'static Program> = run.program.map(|p| &*Box::leak(Box::new(p)));
+    let signals = match program {
+        Some(p) if p.supervise => signals.also(&supervise::FORWARDED).also(&[Signal::SIGCHLD]),
+        Some(_) => signals.also(&[Signal::SIGCHLD]),
+        None => signals,
     };
     let targets = leak(run.targets);
     let hooks = leak(run.hooks);
-    let (timeout, before, after, program) = (run.timeout, run.before, run.after, run.program);
+    let (timeout, before, after) = (run.timeout, run.before, run.after);
     spawn_worker(move || {
         pause("before checking", before);
         let outcome = wait::wait(targets, timeout);
@@ -74,22 +87,31 @@ fn wait(signals: Blocked, run: Run) -> ! {
                 hooks::post(hooks);
                 exit(0)
             }
-            Some(program) => start(&program, hooks),
+            Some(program) => start(program, hooks),
         }
     });
     take_signals(&signals, hooks)
 }
 
-/// Starts the program: exec, or a supervised child (the signal thread takes
-/// over from here, and this thread idles).
-fn start(program: &Program, hooks: &'static [Http]) -> ! {
-    log::info(format_args!("Starting {}", program.name())).emit();
+/// Starts the program: hands it to the signal thread to exec, or starts a
+/// supervised child (the signal thread takes over from here, and this
+/// thread idles).
+fn start(program: &'static Program, hooks: &'static [Http]) -> ! {
     if !program.supervise {
-        let e = program.exec();
-        cannot_start(program, &e);
-        exit(exec::failure_code(&e));
+        // exec ends every other thread, and a signal that the signal thread
+        // had just taken would die with it: the program would run with the
+        // signal lost. The thread that takes the signals execs instead.
+        let _ = EXEC.set(program);
+        if let Some(&thread) = SIGNAL_THREAD.get() {
+            let _ = pthread_kill(thread as Pthread, Signal::SIGCHLD);
+        }
+        footprint::idle()
     }
-    CHILD.starting();
+    if !CHILD.claim_start() {
+        // A signal came first: the signal thread is exiting with 128+N.
+        footprint::idle()
+    }
+    log::info(format_args!("Starting {}", program.name())).emit();
     match program.spawn() {
         Ok(child) => {
             CHILD.started(child.id());
@@ -105,6 +127,14 @@ fn start(program: &Program, hooks: &'static [Http]) -> ! {
             exit(exec::failure_code(&e));
         }
     }
+}
+
+/// Replaces rdy with the program, or exits 126/127 when that fails.
+fn exec_program(program: &Program) -> ! {
+    log::info(format_args!("Starting {}", program.name())).emit();
+    let e = program.exec();
+    cannot_start(program, &e);
+    exit(exec::failure_code(&e))
 }
 
 fn cannot_start(program: &Program, e: &std::io::Error) {
@@ -131,6 +161,9 @@ fn pause(when: &str, duration: Duration) {
 fn take_signals(signals: &Blocked, hooks: &'static [Http]) -> ! {
     loop {
         let received = signals.wait();
+        if let (Signal::SIGCHLD, Some(program)) = (received, EXEC.get()) {
+            exec_program(program);
+        }
         match supervise::on_signal(received, &CHILD) {
             Next::Continue => {}
             Next::Stopped(code) => {

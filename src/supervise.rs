@@ -4,7 +4,8 @@
 //! child's status.
 //!
 //! The signal thread (main) owns all of this; the worker thread only starts
-//! the child and publishes its PID through a [`ChildSlot`].
+//! the child and publishes its PID through a [`ChildSlot`], which also
+//! decides the race between starting the program and stopping rdy.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
@@ -29,10 +30,17 @@ pub const FORWARDED: [Signal; 7] = [
 
 const NO_CHILD: i32 = 0;
 const STARTING: i32 = -1;
+const STOPPING: i32 = -2;
 
-/// The child's PID, handed from the thread that starts it to the signal
-/// thread. "Starting" closes the race where a signal, or the child's exit,
-/// arrives between `fork` and the moment its PID is known.
+/// The child's state, shared by the worker that starts it and the signal
+/// thread: nothing yet, being spawned, its PID, or given up because rdy is
+/// stopping.
+///
+/// A terminating signal that arrives as the wait ends must either stop rdy
+/// (and the child never starts) or reach the child; never both, never
+/// neither. Both threads claim the empty slot with a compare-and-swap, and
+/// the one that loses gives way. "Starting" also covers a signal, or the
+/// child's exit, arriving between `fork` and the moment its PID is known.
 pub struct ChildSlot(AtomicI32);
 
 impl ChildSlot {
@@ -41,9 +49,23 @@ impl ChildSlot {
         ChildSlot(AtomicI32::new(NO_CHILD))
     }
 
-    /// A child is about to be started.
-    pub fn starting(&self) {
-        self.0.store(STARTING, Ordering::SeqCst);
+    /// Claims the start of the child. False when a signal has already
+    /// claimed the process for stopping: then nothing may start, and the
+    /// signal thread is exiting.
+    pub fn claim_start(&self) -> bool {
+        self.claim(STARTING)
+    }
+
+    /// Claims the process for stopping. False when a child is being started
+    /// or runs: the signal is its to receive.
+    pub fn claim_stop(&self) -> bool {
+        self.claim(STOPPING)
+    }
+
+    fn claim(&self, state: i32) -> bool {
+        self.0
+            .compare_exchange(NO_CHILD, state, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
     }
 
     /// The child runs with this PID.
@@ -51,7 +73,7 @@ impl ChildSlot {
         self.0.store(pid as i32, Ordering::SeqCst);
     }
 
-    /// Starting failed; there is no child.
+    /// Starting failed; there is no child, and a signal may stop rdy.
     pub fn failed(&self) {
         self.0.store(NO_CHILD, Ordering::SeqCst);
     }
@@ -97,17 +119,15 @@ pub fn on_signal(received: Signal, child: &ChildSlot) -> Next {
             None => Next::Continue,
         };
     }
-    match child.pid() {
-        Some(pid) => {
-            // ESRCH: the child is gone and its SIGCHLD is on the way.
-            let _ = kill(pid, received);
-            Next::Continue
-        }
-        None if signal::TERMINATING.contains(&received) => {
-            Next::Stopped(signal::exit_code(received))
-        }
-        None => Next::Continue,
+    let terminating = signal::TERMINATING.contains(&received);
+    if terminating && child.claim_stop() {
+        return Next::Stopped(signal::exit_code(received));
     }
+    if let Some(pid) = child.pid() {
+        // ESRCH: the child is gone and its SIGCHLD is on the way.
+        let _ = kill(pid, received);
+    }
+    Next::Continue
 }
 
 /// Reaps every exited child without blocking — the application and, as

@@ -98,6 +98,54 @@ fn sigterm_during_the_wait_never_starts_the_command() {
     assert!(!marker.exists());
 }
 
+/// SIGTERM sent just as the wait ends, over many trials that sweep the
+/// moment across the program's start: either rdy stops (143, the program
+/// never starts) or the program receives the signal. Never exit 0 with the
+/// signal lost, and no program left running after rdy has gone.
+#[test]
+fn sigterm_as_the_program_starts_is_never_lost() {
+    let up = TcpServer::start();
+    let dir = temp_dir("race");
+    for supervise in [false, true] {
+        for trial in 0..30u64 {
+            let pidfile = dir.join(format!("{supervise}-{trial}"));
+            let script = format!("echo $$ > {}; exec sleep 3", pidfile.display());
+            let mode = if supervise {
+                "--supervise"
+            } else {
+                "--verbose"
+            };
+            let addr = up.addr();
+            let args = [
+                "wait",
+                mode,
+                "--wait-after",
+                "10ms",
+                &addr,
+                "--",
+                "sh",
+                "-c",
+                &script,
+            ];
+            let mut run = Rdy::new(&args).spawn();
+            run.wait_for("Sleeping");
+            std::thread::sleep(std::time::Duration::from_micros(8_000 + trial * 150));
+            run.signal(Signal::SIGTERM);
+            let out = run.finish();
+            assert_ne!(out.code, Some(0), "trial {trial}, {mode}: {}", out.stderr);
+            if let Ok(pid) = std::fs::read_to_string(&pidfile) {
+                let status = format!("/proc/{}/status", pid.trim());
+                let running =
+                    std::fs::read_to_string(status).is_ok_and(|s| !s.contains("State:\tZ"));
+                assert!(
+                    !running || !supervise,
+                    "trial {trial}: the child outlived rdy"
+                );
+            }
+        }
+    }
+}
+
 /// A child that reports readiness on stderr, exits 42 on SIGTERM, and
 /// otherwise gives up after 30 s.
 const TRAPPING_CHILD: &str = "trap 'exit 42' TERM; echo child-ready >&2; \
