@@ -103,6 +103,8 @@ pub enum InvalidTarget {
     IcmpExtra,
     /// Something after `host:port` of a TCP target.
     TcpExtra,
+    /// Whitespace inside: most often two targets in one list item.
+    Whitespace,
 }
 
 impl fmt::Display for InvalidTarget {
@@ -135,6 +137,9 @@ impl fmt::Display for InvalidTarget {
             InvalidTarget::TcpExtra => {
                 f.write_str("a tcp target is host:port, without path or query")
             }
+            InvalidTarget::Whitespace => f.write_str(
+                "a target contains no spaces; lists of targets (WAIT_HOSTS) are separated by commas",
+            ),
         }
     }
 }
@@ -146,6 +151,9 @@ pub fn parse(text: &str, check_type: Option<Scheme>) -> Result<Address, InvalidT
     let text = text.trim();
     if text.is_empty() {
         return Err(InvalidTarget::Empty);
+    }
+    if text.contains(char::is_whitespace) {
+        return Err(InvalidTarget::Whitespace);
     }
     let (scheme, rest) = match text.split_once("://") {
         Some((written, rest)) => {
@@ -384,7 +392,8 @@ mod tests {
             ("::1:80", InvalidTarget::Ipv6NeedsBrackets),
             ("ftp://x", InvalidTarget::UnknownScheme("ftp://".into())),
             ("udp://x:1", InvalidTarget::UnknownScheme("udp://".into())),
-            ("db host:1", InvalidTarget::BadHost("db host".into())),
+            ("db host:1", InvalidTarget::Whitespace),
+            ("a:1 b:2", InvalidTarget::Whitespace),
             (":80", InvalidTarget::BadHost(String::new())),
             ("db:80/x", InvalidTarget::TcpExtra),
             ("icmp://gw:80", InvalidTarget::IcmpExtra),

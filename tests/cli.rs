@@ -130,7 +130,7 @@ fn bad_input_is_one_line_and_exit_2_before_any_connection() {
         ),
         bad(
             &["wait", "db host:80"],
-            "host \"db host\" is not a host name or IP address",
+            "a target contains no spaces; lists of targets (WAIT_HOSTS) are separated by commas",
         ),
         bad(
             &["wait", &t, "--method", "GET"],

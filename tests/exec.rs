@@ -411,6 +411,12 @@ fn docker_compose_wait_bad_values_are_errors() {
     }
     let out = Rdy::new(&[]).env("WAIT_HOSTS", "db").run();
     out.expect(2, "target \"db\": missing port");
+    let legacy = Rdy::new(&[])
+        .env("WAIT_HOSTS", &up.addr())
+        .env("WAIT_TIMEOUT", "5")
+        .env("WAIT_HOSTS_TIMEOUT", "bad")
+        .run();
+    legacy.expect(2, "WAIT_HOSTS_TIMEOUT: invalid value \"bad\"");
     assert_eq!(up.accepted(), 0);
 }
 

@@ -68,9 +68,13 @@ pub fn read(env: Env<'_>, hosts_used: bool) -> Result<ComposeWait, UsageError> {
         (&["WAIT_BEFORE_HOSTS"], Id::WaitBefore),
         (&["WAIT_AFTER_HOSTS"], Id::WaitAfter),
     ];
+    // Every name set is checked (a bad legacy value is an error even next
+    // to a good current one); the current name, applied last, wins.
     for (names, id) in run_vars {
-        if let Some((var, text)) = value(env, names) {
-            apply(var, &text, |given| out.run.apply(id, given))?;
+        for &name in names.iter().rev() {
+            if let Some((var, text)) = value(env, &[name]) {
+                apply(var, &text, |given| out.run.apply(id, given))?;
+            }
         }
     }
     let target_vars = [
