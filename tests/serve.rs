@@ -305,6 +305,76 @@ fn idle_and_slow_clients_cannot_keep_self_from_answering() {
     assert_eq!(db.accepted(), 0, "no probe for idle clients");
 }
 
+/// A client that pipelines requests and never reads its responses leaves
+/// its connection stuck writing. At the connection cap such connections
+/// make room like idle ones.
+#[test]
+fn clients_that_never_read_cannot_keep_self_from_answering() {
+    let db = TcpServer::start();
+    let server = Server::start(&["--max-connections", "4", &db.addr()]);
+    let batch = b"GET /self HTTP/1.1\r\nHost: rdy\r\n\r\n".repeat(400);
+    let mut stuck = Vec::new();
+    for _ in 0..4 {
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .expect("socket");
+        socket.set_recv_buffer_size(1024).expect("SO_RCVBUF");
+        socket.connect(&server.addr.into()).expect("connect");
+        let mut stream = TcpStream::from(socket);
+        stream.set_nonblocking(true).expect("non-blocking");
+        // Pipeline until the server stops reading this client: it is then
+        // stuck writing responses nobody reads. Bounded: 4,000 writes.
+        let mut refused_in_a_row = 0;
+        for _ in 0..4000 {
+            match stream.write(&batch) {
+                Ok(_) => refused_in_a_row = 0,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    refused_in_a_row += 1;
+                    if refused_in_a_row > 20 {
+                        break;
+                    }
+                    thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => panic!("pipelining: {e}"),
+            }
+        }
+        stuck.push(stream);
+    }
+    for _ in 0..3 {
+        let r = server.get("/self");
+        assert_eq!((r.status, r.body.as_str()), (200, "ok\n"));
+    }
+}
+
+/// Requests pipelined behind ones that wait for a slow probe are kept only
+/// within their share of the server's byte budget, so a `/self` whose head
+/// arrives in two pieces still finds room.
+#[test]
+fn pipelined_requests_cannot_use_up_the_room_for_partial_heads() {
+    let (url, probed) = announcing_target(Duration::from_secs(3));
+    let server = Server::start(&["--dial-timeout", "10s", &url]);
+    let first = b"GET /all HTTP/1.1\r\nHost: rdy\r\n\r\n";
+    let behind = b"GET /self HTTP/1.1\r\nHost: rdy\r\n\r\n".repeat(600);
+    let mut waiting = Vec::new();
+    for _ in 0..24 {
+        let mut stream = server.connect();
+        let mut bytes = first.to_vec();
+        bytes.extend_from_slice(&behind[..16 * 1024 - first.len()]);
+        stream.write_all(&bytes).unwrap();
+        waiting.push(stream);
+    }
+    probed.recv_timeout(IO_LIMIT).expect("the probe started");
+    // One round trip: the loop has handled every event queued before it.
+    assert_eq!(server.get("/self").status, 200);
+    let mut split = server.connect();
+    split.write_all(b"GET /se").unwrap();
+    assert_eq!(server.get("/self").status, 200, "the loop read the piece");
+    split
+        .write_all(b"lf HTTP/1.1\r\nHost: rdy\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut BufReader::new(split), false).expect("a response");
+    assert_eq!((r.status, r.body.as_str()), (200, "ok\n"));
+}
+
 #[test]
 fn two_hundred_idle_connections_stay_open_while_self_answers() {
     let db = TcpServer::start();
@@ -378,8 +448,12 @@ fn oversized_and_malformed_requests_are_refused_and_the_server_lives_on() {
         ),
         ("no Host", b"GET /self HTTP/1.1\r\n\r\n".to_vec()),
         (
-            "absolute form",
-            b"GET http://rdy/self HTTP/1.1\r\nHost: rdy\r\n\r\n".to_vec(),
+            "authority form",
+            b"GET rdy:8081 HTTP/1.1\r\nHost: rdy\r\n\r\n".to_vec(),
+        ),
+        (
+            "two Hosts",
+            b"GET /self HTTP/1.1\r\nHost: rdy\r\nHost: other\r\n\r\n".to_vec(),
         ),
         (
             "space in name",
@@ -439,6 +513,18 @@ fn oversized_and_malformed_requests_are_refused_and_the_server_lives_on() {
     // A body after a method that is not allowed: refused and closed.
     let r = server.send("POST /all HTTP/1.1\r\nHost: rdy\r\nContent-Length: 3\r\n\r\nabc");
     assert_eq!((r.status, r.header("connection")), (405, Some("close")));
+    // A refused HEAD gets no body either (RFC 9110 §9.3.2).
+    let mut stream = server.connect();
+    stream.write_all(b"HEAD /self HTTP/1.1\r\n\r\n").unwrap();
+    let mut reader = BufReader::new(stream);
+    let r = read_response(&mut reader, true).expect("a response");
+    assert_eq!(r.status, 400);
+    let mut rest = Vec::new();
+    let _ = reader.read_to_end(&mut rest);
+    assert_eq!(String::from_utf8_lossy(&rest), "", "no body after the head");
+    // The absolute form is a path like any other (RFC 9112 §3.2.2).
+    let r = server.send("GET http://rdy:8081/self HTTP/1.1\r\nHost: rdy\r\n\r\n");
+    assert_eq!((r.status, r.body.as_str()), (200, "ok\n"));
 }
 
 #[test]

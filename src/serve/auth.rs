@@ -118,9 +118,15 @@ fn stamp(m: &fs::Metadata) -> Stamp {
     }
 }
 
+/// The token and the stamp of the very file it was read from: one open,
+/// so that a Secret's symlink swapped between reading and `stat` cannot pair
+/// the old token with the new file's stamp (which would hide the rotation
+/// until the next one).
 fn read(path: &PathBuf) -> Result<(Vec<u8>, Stamp), TokenError> {
-    let bytes = fs::read(path).map_err(TokenError::Unreadable)?;
-    let meta = fs::metadata(path).map_err(TokenError::Unreadable)?;
+    let mut file = fs::File::open(path).map_err(TokenError::Unreadable)?;
+    let meta = file.metadata().map_err(TokenError::Unreadable)?;
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut file, &mut bytes).map_err(TokenError::Unreadable)?;
     let token = bytes.trim_ascii();
     if token.is_empty() {
         return Err(TokenError::Empty);

@@ -49,9 +49,17 @@ const WAKER: u64 = u64::MAX - 1;
 /// pipelined requests behind it.
 const READ_BUFFER: usize = 2 * request::MAX_HEAD;
 /// Bytes all connections together may keep between events (partial heads,
-/// pipelined requests). A request that would exceed it gets 503: a real
-/// health check arrives in one segment and never needs any.
+/// pipelined requests). A real health check arrives in one segment and
+/// never needs any. A partial head that would exceed it first makes room by
+/// closing the oldest other partial heads (slowloris clients), and only
+/// when there are none gets 503.
 const KEPT_BUDGET: usize = 256 * 1024;
+/// The share of [`KEPT_BUDGET`] that requests pipelined behind one still
+/// being answered may use, so that they can never crowd out partial heads.
+/// Beyond it the connection is closed after its current response, and the
+/// client retries the rest (RFC 9112 §9.3.2 lets it: GET and HEAD are
+/// idempotent).
+const PIPELINED_BUDGET: usize = KEPT_BUDGET / 2;
 /// Connections accepted per listener event before other sockets get a turn.
 const ACCEPT_BATCH: usize = 64;
 /// Timeouts are checked this often (and the listener resumed after running
@@ -141,6 +149,15 @@ pub struct Loop {
     access_log: bool,
     /// The signal and the end of the grace period, once stopping.
     stopping: Option<(Signal, Instant)>,
+}
+
+/// Which connections may be closed to make room.
+#[derive(Clone, Copy)]
+enum Evict {
+    /// For a new connection at the cap: any but one waiting for probes.
+    Any,
+    /// For the kept-bytes budget: only those holding a partial head.
+    Partial,
 }
 
 /// What one parse of a connection's bytes found.
@@ -270,7 +287,7 @@ impl Loop {
     /// busy with a request is the new one turned away (503). So idle and
     /// slowloris clients can never keep `/self` from answering.
     fn admit(&mut self, stream: TcpStream, now: Instant) {
-        if self.open >= self.limits.max_connections && !self.evict_idlest() {
+        if self.open >= self.limits.max_connections && !self.evict_oldest(Evict::Any, usize::MAX) {
             let _ = stream.set_nonblocking(true);
             self.out.clear();
             Response::text(503, "too many connections\n")
@@ -300,30 +317,38 @@ impl Loop {
             self.free.push(idx);
             return;
         }
-        self.slots[idx].conn = Some(Conn::new(stream, now + self.limits.idle_timeout));
+        // The first request head is due within the client timeout, as any
+        // other; the idle timeout is for keep-alive between requests.
+        self.slots[idx].conn = Some(Conn::new(stream, now + self.limits.client_timeout));
         self.open += 1;
     }
 
-    /// Closes the idle or partial connection with the oldest activity.
-    fn evict_idlest(&mut self) -> bool {
+    /// Closes the connection with the oldest activity among those `which`
+    /// allows, other than `except`. A request waiting for its probes is
+    /// never cut; a connection stuck writing to a client that does not read
+    /// is, like an idle or slowloris one.
+    fn evict_oldest(&mut self, which: Evict, except: usize) -> bool {
         let limits = self.limits;
-        let idlest = self
+        let oldest = self
             .slots
             .iter()
             .enumerate()
+            .filter(|&(idx, _)| idx != except)
             .filter_map(|(idx, slot)| {
                 let conn = slot.conn.as_ref()?;
-                let since = match conn.state {
-                    State::Idle => conn.deadline.checked_sub(limits.idle_timeout),
-                    State::Reading | State::Draining => {
-                        conn.deadline.checked_sub(limits.client_timeout)
-                    }
-                    State::Waiting(_) | State::Writing => None,
-                }?;
+                // When its current state began (a deadline before boot + 30 s
+                // cannot be traced back; it counts as now).
+                let began = |timeout| conn.deadline.checked_sub(timeout).unwrap_or(conn.deadline);
+                let since = match (&conn.state, which) {
+                    (State::Reading, _) => began(limits.client_timeout),
+                    (_, Evict::Partial) | (State::Waiting(_), Evict::Any) => return None,
+                    (State::Idle, Evict::Any) => began(limits.idle_timeout),
+                    (State::Writing | State::Draining, Evict::Any) => began(limits.client_timeout),
+                };
                 Some((since, idx))
             })
             .min();
-        match idlest {
+        match oldest {
             Some((_, idx)) => {
                 self.close(idx);
                 true
@@ -520,7 +545,11 @@ impl Loop {
                         .field("error", malformed)
                         .emit();
                     let response = Response::text(malformed.status(), format!("{malformed}\n"));
-                    self.send(idx, &response.closing(), false, false, now);
+                    // A HEAD is answered without a body even when refused
+                    // (RFC 9110 §9.3.2), or the client would read it as the
+                    // next response.
+                    let head_only = self.buf[start..len].starts_with(b"HEAD ");
+                    self.send(idx, &response.closing(), head_only, false, now);
                     return;
                 }
                 Step::Request {
@@ -550,14 +579,14 @@ impl Loop {
                                 conn.keep_alive = keep_alive;
                                 conn.deadline = until;
                                 self.set_interest(idx, Interest::None);
-                                return self.keep_rest(idx, start, len);
+                                return self.keep_pipelined(idx, start, len);
                             }
                         }
                     };
                     self.log_access(&access, response.status);
                     let keep_alive = keep_alive && !response.close;
                     if !self.send(idx, &response, head_only, keep_alive, now) {
-                        return self.keep_rest(idx, start, len);
+                        return self.keep_pipelined(idx, start, len);
                     }
                 }
             }
@@ -577,11 +606,28 @@ impl Loop {
             conn.state = State::Reading;
             conn.deadline = now + client_timeout;
         }
+        while self.kept + (len - start) > KEPT_BUDGET && self.evict_oldest(Evict::Partial, idx) {}
         if self.kept + (len - start) > KEPT_BUDGET {
             let response = Response::text(503, "server busy\n")
                 .with(Extra::RetryAfter(1))
                 .closing();
             self.send(idx, &response, false, false, now);
+            return;
+        }
+        self.keep_rest(idx, start, len);
+    }
+
+    /// Keeps requests pipelined behind one that is still being answered,
+    /// within [`PIPELINED_BUDGET`]; beyond it, or when the connection closes
+    /// after this response anyway, they are dropped.
+    fn keep_pipelined(&mut self, idx: usize, start: usize, len: usize) {
+        let fits = self.kept + (len - start) <= PIPELINED_BUDGET;
+        let Some(conn) = self.conn(idx) else { return };
+        if !matches!(conn.state, State::Waiting(_) | State::Writing) || start == len {
+            return;
+        }
+        if !fits {
+            conn.keep_alive = false;
             return;
         }
         self.keep_rest(idx, start, len);

@@ -82,12 +82,12 @@ pub enum Malformed {
     LineTooLong,
     /// The header fields exceed [`MAX_HEAD`] or [`MAX_HEADERS`].
     HeadersTooLarge,
-    /// A request target that is not a path (`*`, absolute form).
+    /// A request target that is neither a path nor an absolute URL (`*`).
     Target,
     /// HTTP/1.1 without `Host` (RFC 9112 §3.2 says 400).
     NoHost,
-    /// Two `Authorization` or `Content-Length` fields, or a length that is
-    /// not a number.
+    /// Two `Host`, `Authorization` or `Content-Length` fields, or a length
+    /// that is not a number.
     Ambiguous(&'static str),
     /// A GET or HEAD with a body: rdy reads no bodies.
     Body,
@@ -124,7 +124,12 @@ impl fmt::Display for Malformed {
 /// Parses the head at the start of `buf`.
 pub fn parse(buf: &[u8]) -> Parse<'_> {
     let window = &buf[..MAX_HEAD.min(buf.len())];
-    if has_bare_lf(window) {
+    // Only this head: a pipelined request behind it is judged in its turn.
+    let this_head = match window.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(end) => &window[..end + 4],
+        None => window,
+    };
+    if has_bare_lf(this_head) {
         return Parse::Bad(Malformed::BareLf);
     }
     let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -191,9 +196,7 @@ fn head<'a>(request: &httparse::Request<'_, 'a>) -> Result<Head<'a>, Malformed> 
     else {
         return Err(Malformed::Syntax("incomplete request line"));
     };
-    if !target.starts_with('/') {
-        return Err(Malformed::Target);
-    }
+    let target = origin_form(target).ok_or(Malformed::Target)?;
     let (path, query) = match target.split_once('?') {
         Some((path, query)) => (path, Some(query)),
         None => (target, None),
@@ -213,17 +216,20 @@ fn head<'a>(request: &httparse::Request<'_, 'a>) -> Result<Head<'a>, Malformed> 
         accepts_json: false,
         has_body: false,
     };
-    let (mut host, mut length) = (false, None);
+    let (mut host, mut length, mut close) = (false, None, false);
     for field in request.headers.iter() {
         let name = field.name;
         let value = field.value;
         if name.eq_ignore_ascii_case("host") {
-            host = true;
+            // RFC 9112 §3.2: more than one Host field is 400.
+            if std::mem::replace(&mut host, true) {
+                return Err(Malformed::Ambiguous("two Host fields"));
+            }
         } else if name.eq_ignore_ascii_case("connection") {
             for option in value.split(|&b| b == b',') {
                 let option = option.trim_ascii();
                 if option.eq_ignore_ascii_case(b"close") {
-                    head.keep_alive = false;
+                    close = true;
                 } else if option.eq_ignore_ascii_case(b"keep-alive") && version == 0 {
                     head.keep_alive = true;
                 }
@@ -253,7 +259,29 @@ fn head<'a>(request: &httparse::Request<'_, 'a>) -> Result<Head<'a>, Malformed> 
     if version == 1 && !host {
         return Err(Malformed::NoHost);
     }
+    // `close` wins over `keep-alive`, wherever each was written.
+    head.keep_alive &= !close;
     Ok(head)
+}
+
+/// The path and query of a request target: origin form (`/all?x`) as is,
+/// absolute form (`http://host/all?x`), which RFC 9112 §3.2.2 says a server
+/// must accept, without its scheme and authority. `None` for the rest
+/// (`*`, authority form, anything else).
+fn origin_form(target: &str) -> Option<&str> {
+    if target.starts_with('/') {
+        return Some(target);
+    }
+    let (scheme, rest) = target.split_once("://")?;
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return None;
+    }
+    match rest.find(['/', '?']) {
+        Some(i) if rest.as_bytes()[i] == b'/' => Some(&rest[i..]),
+        // `http://host?x` has an empty path, which is `/` (RFC 9110 §4.2.3);
+        // the query is not needed for any path without one, so it is dropped.
+        _ => Some("/"),
+    }
 }
 
 #[cfg(test)]
@@ -306,6 +334,24 @@ mod tests {
     }
 
     #[test]
+    fn absolute_form_and_connection_options() {
+        let h = complete("GET http://rdy:8081/ready/db?format=json HTTP/1.1\r\nHost: rdy\r\n\r\n");
+        assert_eq!((h.path, h.query), ("/ready/db", Some("format=json")));
+        assert_eq!(complete("GET HTTPS://rdy HTTP/1.0\r\n\r\n").path, "/");
+        let h = complete("GET / HTTP/1.0\r\nConnection: close, keep-alive\r\n\r\n");
+        assert!(!h.keep_alive, "close wins");
+        let h = complete("GET / HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n");
+        assert!(!h.keep_alive, "close wins");
+    }
+
+    #[test]
+    fn a_bare_lf_behind_a_complete_head_is_the_next_requests_problem() {
+        let two = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\nHost: x\n\n";
+        assert!(matches!(parse(two), Parse::Complete(_, 27)));
+        assert_eq!(bad(&two[27..]), Malformed::BareLf);
+    }
+
+    #[test]
     fn partial_until_the_blank_line() {
         assert!(matches!(parse(b""), Parse::Partial));
         assert!(matches!(
@@ -330,7 +376,12 @@ mod tests {
         assert_eq!(bad(b"GET / HTTP/1.1\nHost: x\n\n"), Malformed::BareLf);
         assert_eq!(bad(b"GET / HTTP/1.1\r\n\r\n"), Malformed::NoHost);
         assert_eq!(bad(b"GET * HTTP/1.0\r\n\r\n"), Malformed::Target);
-        assert_eq!(bad(b"GET http://x/ HTTP/1.0\r\n\r\n"), Malformed::Target);
+        assert_eq!(bad(b"GET x:80 HTTP/1.0\r\n\r\n"), Malformed::Target);
+        assert_eq!(bad(b"GET ftp://x/ HTTP/1.0\r\n\r\n"), Malformed::Target);
+        assert_eq!(
+            bad(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+            Malformed::Ambiguous("two Host fields")
+        );
         let long_line = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(MAX_HEAD));
         assert_eq!(bad(long_line.as_bytes()), Malformed::LineTooLong);
         let big = format!("GET / HTTP/1.1\r\nX-A: {}\r\n\r\n", "a".repeat(MAX_HEAD));
