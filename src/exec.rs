@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::ffi::OsString;
 use std::io;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, Command};
 
 use crate::signal;
@@ -77,9 +78,17 @@ pub fn failure_code(e: &io::Error) -> i32 {
     }
 }
 
-/// How a failure to start is described, in a shell's words.
-pub fn failure_text(e: &io::Error) -> String {
+/// How a failure to start is described, in a shell's words. `execve`
+/// reports ENOENT also for a file that exists when its interpreter does not
+/// (the ELF loader of a dynamically linked program in a `FROM scratch`
+/// image, or a `#!` line), so a path that exists gets that explanation.
+pub fn failure_text(program: &Program, e: &io::Error) -> String {
+    let path = program.argv.first().map(Path::new);
+    let exists = path.is_some_and(|p| p.components().count() > 1 && p.is_file());
     match e.kind() {
+        io::ErrorKind::NotFound if exists => {
+            "required file not found: its interpreter (ELF loader or #! line) is missing".to_owned()
+        }
         io::ErrorKind::NotFound => "command not found".to_owned(),
         io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
         _ => e.to_string(),

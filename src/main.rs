@@ -139,7 +139,7 @@ fn exec_program(program: &Program) -> ! {
 
 fn cannot_start(program: &Program, e: &std::io::Error) {
     log::error(format_args!("Cannot start {}", program.name()))
-        .field("error", exec::failure_text(e))
+        .field("error", exec::failure_text(program, e))
         .field("exit_code", exec::failure_code(e))
         .emit();
 }

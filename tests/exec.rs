@@ -34,6 +34,12 @@ fn a_missing_command_is_127_and_a_non_executable_one_126() {
         missing.expect(127, "error=\"command not found\"");
         let denied = Rdy::new(&["wait", flag, &up.addr(), "--", script.to_str().unwrap()]).run();
         denied.expect(126, "error=\"permission denied\"");
+        let orphan = dir.join("orphan");
+        std::fs::write(&orphan, "#!/no/such/interpreter\n").unwrap();
+        std::fs::set_permissions(&orphan, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let out = Rdy::new(&["wait", flag, &up.addr(), "--", orphan.to_str().unwrap()]).run();
+        out.expect(127, "its interpreter (ELF loader or #! line) is missing");
     }
 }
 
