@@ -176,9 +176,37 @@ fn take_signals(signals: &Blocked, hooks: &'static [Http]) -> ! {
                 log::info(format_args!("The command exited"))
                     .field("exit_code", code)
                     .emit();
-                hooks::post(hooks);
+                finish(signals, hooks, code);
+            }
+        }
+    }
+}
+
+/// Posts the hooks on another thread and exits with the child's status when
+/// they are done; a terminating signal meanwhile exits at once with the same
+/// status, since the pod is being stopped and N hooks could otherwise hold
+/// it up for N × `--dial-timeout`. As PID 1, orphans are still reaped.
+fn finish(signals: &Blocked, hooks: &'static [Http], code: i32) -> ! {
+    if hooks.is_empty() {
+        exit(code);
+    }
+    spawn_worker(move || {
+        hooks::post(hooks);
+        exit(code)
+    });
+    loop {
+        match signals.wait() {
+            Signal::SIGCHLD => supervise::reap_orphans(),
+            received if rdy::signal::TERMINATING.contains(&received) => {
+                log::warn(format_args!(
+                    "Stopped by {} while posting",
+                    received.as_str()
+                ))
+                .field("exit_code", code)
+                .emit();
                 exit(code);
             }
+            _ => {}
         }
     }
 }

@@ -134,13 +134,24 @@ pub fn on_signal(received: Signal, child: &ChildSlot) -> Next {
 /// PID 1, any orphan reparented to rdy — and returns the application's exit
 /// code if it was among them.
 pub fn reap(child: Pid) -> Option<i32> {
+    reap_all(Some(child))
+}
+
+/// Reaps orphans once the application is gone (rdy as PID 1).
+pub fn reap_orphans() {
+    reap_all(None);
+}
+
+fn reap_all(child: Option<Pid>) -> Option<i32> {
     let mut code = None;
     // Bounded: each iteration reaps one zombie, and a process has finitely
     // many; ECHILD or "none exited yet" ends it.
     loop {
         match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return code,
-            Ok(status) if status.pid() == Some(child) => code = exit_code(status).or(code),
+            Ok(status) if child.is_some() && status.pid() == child => {
+                code = exit_code(status).or(code)
+            }
             Ok(_) => {}
             Err(Errno::EINTR) => {}
             Err(_) => return code,

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -332,6 +333,40 @@ fn then_post_failures_never_change_the_exit_code() {
         out.stderr
     );
     assert_eq!(posts(&proxy), 1, "the second hook still ran");
+}
+
+/// Hooks to a proxy that accepts and never answers, each allowed a minute:
+/// a SIGTERM while they hang ends rdy at once, with the command's status.
+#[test]
+fn sigterm_while_posting_exits_with_the_commands_status() {
+    let up = TcpServer::start();
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let hook = format!("http://{}/quitquitquit", silent.local_addr().unwrap());
+    let mut run = Rdy::new(&[
+        "wait",
+        &up.addr(),
+        "--dial-timeout",
+        "60s",
+        "--then-post",
+        &hook,
+        "--then-post",
+        &hook,
+        "--",
+        "sh",
+        "-c",
+        "exit 6",
+    ])
+    .spawn();
+    run.wait_for("The command exited");
+    let (_posting, _) = silent.accept().expect("the first hook connects");
+    run.signal(Signal::SIGTERM);
+    let out = run.finish();
+    assert_eq!(out.code, Some(6), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Stopped by SIGTERM while posting"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
