@@ -14,7 +14,7 @@ use super::cache::{CacheError, WatchCache};
 use super::kind::Kind;
 use super::object::Endpoints;
 use super::rules::Verdict;
-use super::target::ObjectRef;
+use super::target::{ObjectRef, is_label};
 
 /// The kinds the health API answers for; quoted in error messages.
 pub const KINDS: &str = "deployment, statefulset, daemonset, job, service or pod";
@@ -58,14 +58,6 @@ impl Exposure {
 /// A kind the health API answers for: named objects only.
 pub fn health_kind(word: &str) -> Option<Kind> {
     Kind::parse(word).filter(|k| *k != Kind::Pods)
-}
-
-fn is_label(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 63
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// The answer for one object.
@@ -153,6 +145,7 @@ mod tests {
         assert!(some.allows("db", Kind::Job));
         assert!(!some.allows("x", Kind::Job));
         assert!(Exposure::parse(&["Apps".into()], "x").is_err());
+        assert!(Exposure::parse(&["-apps".into()], "x").is_err());
         assert!(Exposure::parse(&["apps/cronjob".into()], "x").is_err());
         assert!(Exposure::parse(&["apps/pods".into()], "x").is_err());
     }

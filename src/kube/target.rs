@@ -210,7 +210,7 @@ impl ObjectRef {
 }
 
 /// A DNS-1123 label: a namespace or container name.
-fn is_label(text: &str) -> bool {
+pub fn is_label(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= 63
         && text
