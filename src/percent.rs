@@ -1,6 +1,7 @@
 //! Percent-encoding (RFC 3986 §2.1) for URL query values: Kubernetes field
-//! and label selectors go out encoded, and `k8s:` target options come in
-//! encoded (`selector=app%3Dweb`).
+//! and label selectors go out encoded, `k8s:` target options come in
+//! encoded (`selector=app%3Dweb`), and so do the paths and `?token=` of
+//! requests to `rdy serve`.
 
 /// Encodes every byte outside RFC 3986's unreserved set.
 pub fn encode(text: &str) -> String {
@@ -26,15 +27,7 @@ pub fn decode(text: &str) -> Option<String> {
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
-                // Two hex digits exactly: `u8::from_str_radix` alone would
-                // also take a sign, reading `%+1` as byte 1 (found by
-                // fuzzing).
-                let hex = bytes.get(i + 1..i + 3)?;
-                if !hex.iter().all(u8::is_ascii_hexdigit) {
-                    return None;
-                }
-                let hex = std::str::from_utf8(hex).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
+                out.push(escape(bytes, i)?);
                 i += 3;
             }
             b'+' => {
@@ -50,9 +43,48 @@ pub fn decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Decodes the `%XX` escapes that are well formed and keeps every other
+/// byte as sent, `+` included (base64 tokens contain it). For request paths
+/// and tokens, which are compared as bytes, never refused for their form.
+pub fn decode_lenient(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], escape(bytes, i)) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The byte of the escape `%XX` at `bytes[i]`: two hex digits exactly
+/// (`u8::from_str_radix` alone would also take a sign and read `%+1` as
+/// byte 1, as fuzzing found).
+fn escape(bytes: &[u8], i: usize) -> Option<u8> {
+    let hex = bytes.get(i + 1..i + 3)?;
+    let digit = |b: u8| (b as char).to_digit(16);
+    Some((digit(hex[0])? * 16 + digit(hex[1])?) as u8)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lenient_decoding_keeps_what_is_not_an_escape() {
+        assert_eq!(decode_lenient("s3cr%2Bt%2fx"), b"s3cr+t/x");
+        assert_eq!(decode_lenient("a+b%"), b"a+b%");
+        assert_eq!(decode_lenient("%zz%4"), b"%zz%4");
+        assert_eq!(decode_lenient("%+1%ff"), b"%+1\xff");
+    }
 
     #[test]
     fn round_trips() {

@@ -12,8 +12,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::request::percent_decode;
 use crate::log;
+use crate::percent;
 
 /// How often a token file is looked at again (one `stat`); a rotation is
 /// in force at most this long after the file changes.
@@ -162,7 +162,7 @@ impl Token {
             Token::File(file) => file.current(now),
         };
         let from_header = credentials.header.and_then(scheme_token);
-        let from_query = credentials.query.map(percent_decode);
+        let from_query = credentials.query.map(percent::decode_lenient);
         if from_header.is_none() && from_query.is_none() {
             return Verdict::Missing;
         }

@@ -16,12 +16,13 @@ use super::cache::{Cache, Need};
 use super::metrics;
 use super::rate::Bucket;
 use super::report;
-use super::request::{Head, Method, percent_decode};
+use super::request::{Head, Method};
 use super::response::{ContentType, Extra, Response};
 use super::workers::{Job, Pool};
 use crate::kube::cache::CacheError;
 use crate::kube::health::{self, Health};
 use crate::kube::kind::Kind;
+use crate::percent;
 use crate::target::Target;
 
 /// A probe's result may arrive this much after its deadline (the worker's
@@ -123,7 +124,7 @@ pub fn route(path: &str, targets: &[Target], visible: usize, kube: bool) -> Rout
             let Some(name) = path.strip_prefix("/ready/") else {
                 return Route::NotFound;
             };
-            let name = percent_decode(name);
+            let name = percent::decode_lenient(name);
             match targets[..visible]
                 .iter()
                 .position(|t| t.name.as_bytes() == name)
