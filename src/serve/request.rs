@@ -124,21 +124,23 @@ impl fmt::Display for Malformed {
 /// Parses the head at the start of `buf`.
 pub fn parse(buf: &[u8]) -> Parse<'_> {
     let window = &buf[..MAX_HEAD.min(buf.len())];
-    // Only this head: a pipelined request behind it is judged in its turn.
-    let this_head = match window.windows(4).position(|w| w == b"\r\n\r\n") {
-        Some(end) => &window[..end + 4],
-        None => window,
+    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut fields);
+    let parsed = request.parse(window);
+    // Bare LFs are looked for in this head only (httparse found its end, or
+    // there is none yet): a pipelined request behind it is judged in its turn.
+    let this_head = match parsed {
+        Ok(httparse::Status::Complete(len)) => &window[..len],
+        _ => window,
     };
     if has_bare_lf(this_head) {
         return Parse::Bad(Malformed::BareLf);
     }
-    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut request = httparse::Request::new(&mut fields);
     let too_long = || match window.contains(&b'\n') {
         true => Parse::Bad(Malformed::HeadersTooLarge),
         false => Parse::Bad(Malformed::LineTooLong),
     };
-    let len = match request.parse(window) {
+    let len = match parsed {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) if buf.len() >= MAX_HEAD => return too_long(),
         Ok(httparse::Status::Partial) => return Parse::Partial,
