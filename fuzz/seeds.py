@@ -9,9 +9,11 @@ corpus from these, and the grown entries stay out of git (.gitignore)."""
 
 import os
 import pathlib
+import re
 import struct
 
 HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent
 CORPUS = HERE / "corpus"
 
 
@@ -26,38 +28,11 @@ def write(target, seeds):
         (directory / f"seed-{i:02}").write_bytes(seed)
 
 
-KUBECONFIG = """apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: TFMwdExTMUNSVWRK
-    server: https://127.0.0.1:6443
-  name: kind-kind
-contexts:
-- context:
-    cluster: kind-kind
-    namespace: apps   # a comment
-    user: kind-kind
-  name: kind-kind
-current-context: kind-kind
-kind: Config
-preferences: {}
-users:
-- name: kind-kind
-  user:
-    exec:
-      apiVersion: client.authentication.k8s.io/v1
-      args:
-      - --region
-      - "eu-west-1"
-      command: aws
-      env:
-      - name: AWS_PROFILE
-        value: 'it''s'
-      installHint: |
-        Install the AWS CLI
-        from aws.amazon.com.
-      provideClusterInfo: true
-"""
+def kubeconfig():
+    """The kubeconfig of `src/kube/yaml.rs`'s tests (`const KUBECTL`), read
+    from there so that the seed follows the fixture."""
+    source = (ROOT / "src" / "kube" / "yaml.rs").read_text()
+    return re.search(r'const KUBECTL: &str = r#"(.*?)"#;', source, re.S).group(1)
 
 # docs/k8s-api.md §5, abbreviated to the fields rdy reads.
 POD = r"""{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-7c5ddbdf54-x2k9p","namespace":"default","resourceVersion":"48213","generation":1,"labels":{"app":"web"}},"spec":{"initContainers":[{"name":"migrate","image":"busybox:1.36"},{"name":"proxy","restartPolicy":"Always"}],"containers":[{"name":"app","image":"nginx:1.27"}]},"status":{"observedGeneration":1,"phase":"Running","conditions":[{"type":"Ready","status":"True","lastProbeTime":null,"lastTransitionTime":"2025-06-01T10:00:15Z"}],"initContainerStatuses":[{"name":"migrate","state":{"terminated":{"exitCode":0,"reason":"Completed"}},"ready":true,"restartCount":0,"started":false}],"containerStatuses":[{"name":"app","state":{"running":{"startedAt":"2025-06-01T10:00:06Z"}},"ready":true,"restartCount":0,"started":true}]}}"""
@@ -77,7 +52,7 @@ write("json", [POD, DEPLOYMENT, SLICES, *EVENTS, *JSON_MISC])
 write(
     "kube_yaml",
     [
-        KUBECONFIG,
+        kubeconfig(),
         '{"kind": "Config", "clusters": [{"name": "a"}]}',
         "a:\nb: ~\nc: null\nd: \"x\\ty\"\ne: [a, 'b c', {k: v}]\nf: 'x # not a comment'\n",
         "---\nk: >-\n  folded\n  text\nl:\n- - x\n  - y\n- {a: [1, {b: c}]}\n",

@@ -50,35 +50,15 @@ fn the_command_never_runs_when_the_wait_fails() {
     let dir = temp_dir("never");
     let marker = dir.join("started");
     let touch = format!("touch {}", marker.display());
-    let out = Rdy::new(&[
-        "wait",
-        "-t",
-        "200ms",
-        "-i",
-        "50ms",
-        &closed.addr(),
-        "--",
-        "sh",
-        "-c",
-        &touch,
-    ])
-    .run();
-    assert_eq!(out.code, Some(1), "{}", out.stderr);
-    assert!(!marker.exists());
-    let out = Rdy::new(&[
-        "wait",
-        "-t",
-        "200ms",
-        "--supervise",
-        &closed.addr(),
-        "--",
-        "sh",
-        "-c",
-        &touch,
-    ])
-    .run();
-    assert_eq!(out.code, Some(1), "{}", out.stderr);
-    assert!(!marker.exists());
+    for mode in ["--quiet", "--supervise"] {
+        let addr = closed.addr();
+        let args = [
+            "wait", mode, "-t", "200ms", "-i", "50ms", &addr, "--", "sh", "-c", &touch,
+        ];
+        let out = Rdy::new(&args).run();
+        assert_eq!(out.code, Some(1), "{mode}: {}", out.stderr);
+        assert!(!marker.exists(), "{mode}");
+    }
 }
 
 #[test]

@@ -29,6 +29,18 @@ pub struct Details {
     pub retry_after_seconds: u32,
 }
 
+impl Details {
+    /// The object a refusal is about: its name, API group and resource.
+    pub fn of(resource: &str, group: &str, name: &str) -> Details {
+        Details {
+            name: name.to_owned(),
+            group: group.to_owned(),
+            kind: resource.to_owned(),
+            ..Details::default()
+        }
+    }
+}
+
 /// A `metav1.Status` with `status: "Failure"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
@@ -78,12 +90,7 @@ impl Status {
             "NotFound",
             format!("{} {} not found", qualified(resource, group), quote(name)),
         );
-        status.details = Some(Details {
-            name: name.to_owned(),
-            group: group.to_owned(),
-            kind: resource.to_owned(),
-            ..Details::default()
-        });
+        status.details = Some(Details::of(resource, group, name));
         status
     }
 
@@ -116,12 +123,7 @@ impl Status {
             format!("{} {}", qualified(resource, group), quote(name))
         };
         let mut status = Status::new(403, "Forbidden", format!("{subject} is forbidden: {why}"));
-        status.details = Some(Details {
-            name: name.to_owned(),
-            group: group.to_owned(),
-            kind: resource.to_owned(),
-            ..Details::default()
-        });
+        status.details = Some(Details::of(resource, group, name));
         status
     }
 
