@@ -5,8 +5,8 @@
 //! is the value. Every other piece is an argument (any bytes, as on Unix).
 //!
 //! cli::parse does no network activity but may read files, so the fuzzer
-//! keeps it away from them: `--ca-file`/`--kubeconfig` arguments are
-//! dropped, and the environment never has `RDY_CA_FILE`, `RDY_KUBECONFIG`,
+//! keeps it away from them: `--ca-file`/`--kubeconfig`/`--token-file`
+//! arguments are dropped, and the environment never has `RDY_CA_FILE`, `RDY_KUBECONFIG`,
 //! `SSL_CERT_FILE`, `KUBECONFIG`, `HOME` or `KUBERNETES_SERVICE_*`, so a
 //! `k8s:` target fails to find a configuration and is a plain error.
 #![no_main]
@@ -57,10 +57,31 @@ const VARS: &[&str] = &[
     "NO_PROXY",
     "no_proxy",
     "HOSTNAME",
+    // `rdy serve` and the seed sidecars' variables (never RDY_TOKEN_FILE).
+    "RDY_LISTEN",
+    "RDY_CACHE_TTL",
+    "RDY_WORKERS",
+    "RDY_MAX_CONNECTIONS",
+    "RDY_IDLE_TIMEOUT",
+    "RDY_CLIENT_TIMEOUT",
+    "RDY_FORCE",
+    "RDY_RATE_LIMIT",
+    "RDY_EXPOSE",
+    "RDY_MAX_WATCHES",
+    "RDY_WATCH_IDLE",
+    "RDY_TOKEN",
+    "PORT",
+    "AUTH_TOKEN_BASIC",
+    "RATE_LIMIT",
+    "RATE_LIMIT_PERIOD",
+    "LOG_LEVEL",
+    "HTTP_HEALTHCHECK_SIDECAR_TARGET_CONTAINER",
+    "HTTP_HEALTHCHECK_SIDECAR_TARGET_POD_OVERRIDE",
+    "HTTP_HEALTHCHECK_SIDECAR_STATE_OVERRIDE",
 ];
 
 /// Arguments that would make cli::parse read a file.
-const FILE_OPTIONS: &[&[u8]] = &[b"--ca-file", b"--kubeconfig"];
+const FILE_OPTIONS: &[&[u8]] = &[b"--ca-file", b"--kubeconfig", b"--token-file"];
 
 fuzz_target!(|data: &[u8]| {
     let mut args = Vec::new();
@@ -85,6 +106,11 @@ fuzz_target!(|data: &[u8]| {
     match cli::parse(args, &lookup) {
         Ok(Command::Wait(run)) | Ok(Command::Check(run)) => {
             assert!(!run.targets.is_empty());
+            for target in &run.targets {
+                assert!(!target.interval.is_zero());
+            }
+        }
+        Ok(Command::Serve(run, _)) => {
             for target in &run.targets {
                 assert!(!target.interval.is_zero());
             }
