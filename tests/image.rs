@@ -79,8 +79,9 @@ fn the_scratch_image_holds_only_the_binary() {
         return;
     }
     if Command::new("buildah").arg("--version").output().is_err() {
-        eprintln!(
-            "SKIPPED the_scratch_image_holds_only_the_binary: buildah not installed (.ci/run installs it)"
+        common::skip(
+            "the_scratch_image_holds_only_the_binary",
+            "buildah not installed (.ci/run installs it)",
         );
         return;
     }

@@ -723,7 +723,7 @@ fn ipv6_loopback() -> bool {
 #[test]
 fn serves_on_ipv6() {
     if !ipv6_loopback() {
-        eprintln!("SKIPPED serves_on_ipv6: no IPv6 loopback");
+        common::skip("serves_on_ipv6", "no IPv6 loopback");
         return;
     }
     let db = TcpServer::start();

@@ -244,12 +244,35 @@ pub fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
-/// Prints why a privileged test did nothing when not root.
+/// Records that `test` did nothing, and why: on stderr, and as a line in
+/// [`skip_log`], which `.ci/run` prints as the run's summary of skipped
+/// tests (and fails on, since CI installs and starts everything a test needs).
+pub fn skip(test: &str, why: &str) {
+    use std::io::Write;
+    eprintln!("SKIPPED {test}: {why}");
+    let line = format!("{test}: {why}\n");
+    // One write of one short line with O_APPEND: lines from tests running in
+    // parallel never interleave.
+    if let Ok(mut log) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(skip_log())
+    {
+        let _ = log.write_all(line.as_bytes());
+    }
+}
+
+/// Where [`skip`] records skipped tests: `target/tmp/skipped-tests.txt`.
+pub fn skip_log() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("skipped-tests.txt")
+}
+
+/// Skips a privileged test when not root.
 pub fn skip_unless_root(test: &str) -> bool {
     if is_root() {
         return false;
     }
-    eprintln!("SKIPPED {test}: needs root (CI runs as root)");
+    skip(test, "needs root (CI runs as root)");
     true
 }
 
