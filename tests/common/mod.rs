@@ -5,6 +5,7 @@
 pub mod kube;
 pub mod net;
 pub mod pki;
+pub mod realkube;
 pub mod serve;
 
 use std::collections::HashMap;
