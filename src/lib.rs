@@ -7,6 +7,7 @@
 
 pub mod base64;
 pub mod cli;
+pub mod crypto;
 pub mod duration;
 pub mod exec;
 pub mod footprint;

@@ -10,7 +10,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use rustls::crypto::CryptoProvider;
 use ureq::tls::{Certificate, ClientCert, PemItem, RootCerts, TlsConfig};
 
 /// CA bundle locations, in Go's `crypto/x509` order (root_linux.go).
@@ -116,13 +115,7 @@ fn bundled_roots() -> Result<Trust, TrustError> {
     Err(TrustError::NoRoots)
 }
 
-/// The ring crypto provider, shared by every TLS configuration.
-pub fn provider() -> Arc<CryptoProvider> {
-    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    PROVIDER
-        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
-        .clone()
-}
+pub use crate::crypto::provider;
 
 /// How much of a bundle is checked when it is loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
