@@ -116,15 +116,7 @@ impl Line {
     }
 
     fn start(&mut self, level: Level, msg: impl fmt::Display) {
-        let ts = Timestamp(SystemTime::now());
-        match self.config.format {
-            Format::Logfmt => {
-                let _ = write!(self.buf, "ts={ts} level={}", level.name());
-            }
-            Format::Json => {
-                let _ = write!(self.buf, "{{\"ts\":\"{ts}\",\"level\":\"{}\"", level.name());
-            }
-        }
+        let _ = write_head(&mut self.buf, self.config.format, level);
         self.push("msg", msg);
     }
 
@@ -154,20 +146,7 @@ impl Line {
 
     fn push(&mut self, key: &str, value: impl fmt::Display) {
         let value = value.to_string();
-        match self.config.format {
-            Format::Logfmt => {
-                self.buf.push(' ');
-                self.buf.push_str(key);
-                self.buf.push('=');
-                write_logfmt_value(&mut self.buf, &value);
-            }
-            Format::Json => {
-                self.buf.push(',');
-                write_json_string(&mut self.buf, key);
-                self.buf.push(':');
-                write_json_string(&mut self.buf, &value);
-            }
-        }
+        let _ = write_field(&mut self.buf, self.config.format, key, &value);
     }
 
     /// Writes the line to stderr.
@@ -185,46 +164,128 @@ impl Line {
     }
 }
 
+/// Writes a line from a signal handler, where nothing may allocate or take
+/// a lock: the line is rendered into a buffer on the stack (core::fmt
+/// neither allocates nor locks) and written with one `write(2)`, which is
+/// async-signal-safe. Fields are integers, the only values such a line
+/// needs; a line longer than the buffer is dropped.
+pub fn emit_from_signal_handler(level: Level, msg: &str, key: &str, value: i32) {
+    let config = config();
+    if level < config.level {
+        return;
+    }
+    let mut line = StackLine {
+        buf: [0; 256],
+        len: 0,
+    };
+    let mut number = StackLine {
+        buf: [0; 256],
+        len: 0,
+    };
+    let rendered = write_head(&mut line, config.format, level)
+        .and_then(|()| write_field(&mut line, config.format, "msg", msg))
+        .and_then(|()| write!(number, "{value}"))
+        .and_then(|()| write_field(&mut line, config.format, key, number.text()))
+        .and_then(|()| match config.format {
+            Format::Logfmt => line.write_str("\n"),
+            Format::Json => line.write_str("}\n"),
+        });
+    if rendered.is_ok() {
+        // SAFETY: the pointer and length describe the rendered part of
+        // `line.buf`.
+        unsafe { libc::write(2, line.buf.as_ptr().cast(), line.len) };
+    }
+}
+
+/// A fixed buffer for [`emit_from_signal_handler`].
+struct StackLine {
+    buf: [u8; 256],
+    len: usize,
+}
+
+impl StackLine {
+    fn text(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for StackLine {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// The start of every line: time and level.
+fn write_head(out: &mut impl fmt::Write, format: Format, level: Level) -> fmt::Result {
+    let ts = Timestamp(SystemTime::now());
+    match format {
+        Format::Logfmt => write!(out, "ts={ts} level={}", level.name()),
+        Format::Json => write!(out, "{{\"ts\":\"{ts}\",\"level\":\"{}\"", level.name()),
+    }
+}
+
+/// One `key=value` (logfmt) or `,"key":"value"` (JSON) field.
+fn write_field(out: &mut impl fmt::Write, format: Format, key: &str, value: &str) -> fmt::Result {
+    match format {
+        Format::Logfmt => {
+            write!(out, " {key}=")?;
+            write_logfmt_value(out, value)
+        }
+        Format::Json => {
+            out.write_char(',')?;
+            json_string(out, key)?;
+            out.write_char(':')?;
+            json_string(out, value)
+        }
+    }
+}
+
 /// logfmt quotes a value when it is empty or contains a space, `=`, `"` or
 /// a control character; inside quotes `"` and `\` are escaped as in Go's
 /// `strconv.Quote`, which is what slog's text handler uses.
-fn write_logfmt_value(out: &mut String, value: &str) {
+fn write_logfmt_value(out: &mut impl fmt::Write, value: &str) -> fmt::Result {
     let needs_quotes = value.is_empty()
         || value
             .chars()
             .any(|c| c == ' ' || c == '=' || c == '"' || c == '\\' || c.is_control());
     if !needs_quotes {
-        out.push_str(value);
-        return;
+        return out.write_str(value);
     }
-    out.push('"');
+    out.write_char('"')?;
     for c in value.chars() {
-        escape_char(out, c);
+        escape_char(out, c)?;
     }
-    out.push('"');
+    out.write_char('"')
 }
 
 /// JSON string per RFC 8259 §7.
 pub fn write_json_string(out: &mut String, value: &str) {
-    out.push('"');
+    // Writing to a String cannot fail.
+    let _ = json_string(out, value);
+}
+
+fn json_string(out: &mut impl fmt::Write, value: &str) -> fmt::Result {
+    out.write_char('"')?;
     for c in value.chars() {
-        escape_char(out, c);
+        escape_char(out, c)?;
     }
-    out.push('"');
+    out.write_char('"')
 }
 
 /// The escapes shared by JSON strings and quoted logfmt values.
-fn escape_char(out: &mut String, c: char) {
+fn escape_char(out: &mut impl fmt::Write, c: char) -> fmt::Result {
     match c {
-        '"' => out.push_str("\\\""),
-        '\\' => out.push_str("\\\\"),
-        '\n' => out.push_str("\\n"),
-        '\r' => out.push_str("\\r"),
-        '\t' => out.push_str("\\t"),
-        c if c.is_control() => {
-            let _ = write!(out, "\\u{:04x}", c as u32);
-        }
-        c => out.push(c),
+        '"' => out.write_str("\\\""),
+        '\\' => out.write_str("\\\\"),
+        '\n' => out.write_str("\\n"),
+        '\r' => out.write_str("\\r"),
+        '\t' => out.write_str("\\t"),
+        c if c.is_control() => write!(out, "\\u{:04x}", c as u32),
+        c => out.write_char(c),
     }
 }
 
@@ -235,13 +296,11 @@ mod tests {
     #[test]
     fn logfmt_quotes_only_when_needed() {
         let mut s = String::new();
-        write_logfmt_value(&mut s, "refused");
-        s.push(' ');
-        write_logfmt_value(&mut s, "connection refused");
-        s.push(' ');
-        write_logfmt_value(&mut s, "say \"hi\"\n");
-        s.push(' ');
-        write_logfmt_value(&mut s, "");
+        for value in ["refused", "connection refused", "say \"hi\"\n", ""] {
+            write_logfmt_value(&mut s, value).unwrap();
+            s.push(' ');
+        }
+        s.pop();
         assert_eq!(s, r#"refused "connection refused" "say \"hi\"\n" """#);
     }
 

@@ -1,8 +1,10 @@
 //! Entry point: parse, dispatch, map the outcome to an exit code.
 //!
-//! Two threads matter. The main thread blocks the signals before anything
-//! else and then only takes them with `sigwait` (see signal.rs); a worker
-//! thread does the work and exits the process with its outcome. The main
+//! `wait` and `serve` use two threads. The main thread blocks the signals
+//! before anything else and then only takes them with `sigwait` (see
+//! signal.rs); a worker thread does the work and exits the process with its
+//! outcome. `check` stays on the main thread and exits from a signal
+//! handler. The main
 //! thread also execs the program when the worker hands it over, and as a
 //! supervisor forwards signals and reaps children.
 
@@ -55,12 +57,12 @@ fn main() {
     }
 }
 
+/// One attempt per target on this thread: a signal handler, not a signal
+/// thread, ends a check that is stopped (see `Blocked::exit_on_terminating`).
 fn check(signals: Blocked, run: Run) -> ! {
     log::init(run.log);
-    let targets = leak(run.targets);
-    let timeout = run.timeout;
-    spawn_worker(move || exit(wait::check(targets, timeout).exit_code()));
-    take_signals(&signals, &[])
+    signals.exit_on_terminating();
+    exit(wait::check(leak(run.targets), run.timeout).exit_code())
 }
 
 fn wait(signals: Blocked, run: Run) -> ! {

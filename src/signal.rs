@@ -12,7 +12,9 @@
 //!   are blocked in (`connect`, a TLS read, a sleep), so the exit code is
 //!   128+N within microseconds without making every attempt interruptible.
 
-use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
+use nix::sys::signal::{
+    SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal, pthread_sigmask, sigaction,
+};
 
 /// The signals that stop rdy; each ends the process with 128+N.
 pub const TERMINATING: [Signal; 4] = [
@@ -64,6 +66,55 @@ impl Blocked {
             }
         }
     }
+}
+
+impl Blocked {
+    /// Turns the blocked [`TERMINATING`] signals into an immediate exit with
+    /// 128+N, for a run that stays on one thread (`rdy check`): a handler
+    /// replaces the `sigwait` thread, whose start (a 2 MiB stack mapped,
+    /// `clone`, its page faults) would cost a one-shot check more than the
+    /// check itself. A handler is not `SIG_DFL`, so the kernel delivers the
+    /// signal to PID 1 too; one already pending is delivered as the mask
+    /// is lifted.
+    pub fn exit_on_terminating(self) {
+        for signal in TERMINATING {
+            let action = SigAction::new(
+                SigHandler::Handler(stop_now),
+                SaFlags::empty(),
+                SigSet::all(),
+            );
+            // SAFETY: `stop_now` only calls async-signal-safe functions
+            // (clock_gettime, write, _exit) and formats into its own stack.
+            let _ = unsafe { sigaction(signal, &action) };
+        }
+        let mut set = SigSet::empty();
+        for signal in TERMINATING {
+            set.add(signal);
+        }
+        let _ = pthread_sigmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None);
+    }
+}
+
+/// The handler of [`Blocked::exit_on_terminating`]: logs `Stopped by SIGx`
+/// as the `sigwait` thread would, and exits 128+N without running any
+/// destructor or `atexit` handler (`_exit`).
+extern "C" fn stop_now(signal: libc::c_int) {
+    let name = Signal::try_from(signal).map_or("a signal", Signal::as_str);
+    let code = 128 + signal;
+    let mut msg = [0u8; 32];
+    let text = stop_message(&mut msg, name);
+    crate::log::emit_from_signal_handler(crate::log::Level::Warn, text, "exit_code", code);
+    // SAFETY: _exit is async-signal-safe and ends the process.
+    unsafe { libc::_exit(code) }
+}
+
+/// `Stopped by SIGTERM`, assembled in `buf` without allocating.
+fn stop_message<'a>(buf: &'a mut [u8; 32], name: &str) -> &'a str {
+    let prefix = b"Stopped by ";
+    let len = (prefix.len() + name.len()).min(buf.len());
+    buf[..prefix.len()].copy_from_slice(prefix);
+    buf[prefix.len()..len].copy_from_slice(&name.as_bytes()[..len - prefix.len()]);
+    std::str::from_utf8(&buf[..len]).unwrap_or("Stopped")
 }
 
 /// Unblocks every signal in the calling thread, for a program about to be
