@@ -133,6 +133,83 @@ fn sigterm_as_the_program_starts_is_never_lost() {
     }
 }
 
+/// As PID 1 of a PID namespace (a container's entrypoint) the kernel drops
+/// a signal that has no handler, so a command exec'd as PID 1 would lose a
+/// SIGTERM sent before it installs its own. Sent at moments spread over the
+/// first 4 ms after rdy has blocked its signals, the signal must either stop rdy or reach the command (which
+/// then exits 77, or 143 when it had no trap yet): never a command that runs
+/// to completion (0) as if no signal was sent.
+#[test]
+fn sigterm_as_the_program_starts_as_pid_1_is_never_lost() {
+    if skip_unless_root("sigterm_as_the_program_starts_as_pid_1_is_never_lost") {
+        return;
+    }
+    let up = TcpServer::start();
+    let addr = up.addr();
+    let command = "trap 'exit 77' TERM; sleep 1 & wait";
+    let mut lost = Vec::new();
+    for trial in 0..200u64 {
+        let run = Rdy::new(&["wait", "-q", &addr, "--", "sh", "-c", command])
+            .wrapped(
+                &[
+                    "unshare",
+                    "--pid",
+                    "--fork",
+                    "--mount-proc",
+                    "--kill-child=SIGKILL",
+                ],
+                bin(),
+            )
+            .spawn();
+        let children = format!("/proc/{0}/task/{0}/children", run.pid());
+        let pid = || {
+            std::fs::read_to_string(&children)
+                .ok()
+                .and_then(|c| c.trim().parse::<i32>().ok())
+        };
+        // While unshare's child is still becoming rdy (its exec, std's
+        // start-up) a SIGTERM is dropped by the kernel whatever rdy does:
+        // start the clock once rdy has its signals blocked (any of its
+        // threads; `sigwait` lifts the mask of the thread that waits), or
+        // has already exec'd the command.
+        let ready_for_it = || {
+            let Some(pid) = pid() else { return false };
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            match comm.trim() {
+                "unshare" | "" => false,
+                "rdy" => sigterm_blocked_in_a_thread(pid),
+                _ => true,
+            }
+        };
+        assert!(eventually(ready_for_it));
+        std::thread::sleep(std::time::Duration::from_micros((trial % 20) * 200));
+        if let Some(pid) = pid() {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGTERM);
+        }
+        let out = run.finish();
+        if out.code == Some(0) {
+            lost.push(trial);
+        }
+    }
+    assert!(lost.is_empty(), "the signal was lost in trials {lost:?}");
+}
+
+/// Whether any thread of `pid` has SIGTERM (bit 15) in its blocked mask.
+fn sigterm_blocked_in_a_thread(pid: i32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.flatten().any(|task| {
+        std::fs::read_to_string(task.path().join("status"))
+            .ok()
+            .and_then(|s| {
+                let mask = s.lines().find_map(|l| l.strip_prefix("SigBlk:"))?;
+                u64::from_str_radix(mask.trim(), 16).ok()
+            })
+            .is_some_and(|mask| mask & (1 << 14) != 0)
+    })
+}
+
 /// A child that reports readiness on stderr, exits 42 on SIGTERM, and
 /// otherwise gives up after 30 s.
 const TRAPPING_CHILD: &str = "trap 'exit 42' TERM; echo child-ready >&2; \
