@@ -2,12 +2,13 @@
 # Static release build of rdy for a FROM scratch image.
 #
 #   ./build.sh            stable toolchain  -> dist/rdy
-#   ./build.sh --min      also nightly build-std, size-optimised -> dist/rdy-min
+#   ./build.sh --min      also nightly, panic=immediate-abort -> dist/rdy-min
 #   ./build.sh --symbols  the same builds with their symbol tables kept
 #                         (dist/rdy-symbols, dist/rdy-min-symbols): identical
 #                         code and symbol names, for profilers and bench/layout.py
 #
-# Prints each binary's size in bytes.
+# Prints each binary's size in bytes against its limit in size-budget and
+# fails when one is over.
 set -eu
 cd "$(dirname "$0")"
 
@@ -45,10 +46,26 @@ export "CC_${arch}_unknown_linux_musl=${CC:-gcc}"
 # scattered over the binary makes most of it resident for a one-millisecond
 # check; packed together it is a few such windows. The link map tells how
 # much of the order still matches the symbols (check_layout below).
+#
+# Both builds rebuild std (build-std) with panic=abort, no unwind tables and
+# without std's `backtrace` feature: nothing unwinds, so the DWARF
+# symboliser (gimli, addr2line) that the default panic hook links would only
+# print frames of a backtrace nobody asked for (~190 KiB); in the stable
+# build a panic still prints its message and location. The stable build gets build-std from the stable compiler with
+# RUSTC_BOOTSTRAP=1 (the same compiler release, pinned by the toolchain);
+# see docs/decisions.md. The unwind tables that C and assembly objects bring
+# (.eh_frame, ~13 KiB) are discarded by layout/discard.ld.
+#
+# Source paths in panic locations are remapped to short, machine-independent
+# prefixes (also what makes two builds in different directories identical).
 link_flags() { # toolchain variant
-    gcc_ld="$(rustc $1 --print sysroot)/lib/rustlib/$host/bin/gcc-ld"
+    sysroot="$(rustc $1 --print sysroot)"
+    gcc_ld="$sysroot/lib/rustlib/$host/bin/gcc-ld"
     flags="-C relocation-model=static -C target-feature=+crt-static -C force-unwind-tables=no"
+    flags="$flags --remap-path-prefix=$PWD=rdy --remap-path-prefix=$sysroot/lib/rustlib/src/rust=rust"
+    flags="$flags --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src=crates"
     if [ -x "$gcc_ld/ld.lld" ]; then
+        flags="$flags -C link-arg=-Wl,-T,$PWD/layout/discard.ld -C link-arg=-Wl,--no-eh-frame-hdr"
         flags="$flags -C link-arg=-fuse-ld=lld -C link-arg=-B$gcc_ld -C link-arg=-Wl,--icf=all"
         if [ -f "layout/$2.order" ]; then
             flags="$flags -C link-arg=-Wl,--symbol-ordering-file=$PWD/layout/$2.order"
@@ -94,6 +111,30 @@ size_of() {
     printf '%s: %s bytes\n' "$1" "$(wc -c < "$1" | tr -d ' ')"
 }
 
+# Prints the binary's size against its limit in size-budget (base + landed
+# allowances) and fails the build when it is over. Symbol builds only print
+# their size.
+check_budget() { # file budget-name
+    if $symbols; then
+        size_of "$1"
+        return 0
+    fi
+    bytes=$(wc -c < "$1" | tr -d ' ')
+    limit=$(awk -v name="$2" '
+        $1 == "base" && $2 == name { base = $3 }
+        $1 == "allowance" && $3 == "landed" { extra += $2 }
+        END { if (base) print base + extra }' size-budget)
+    if [ -z "$limit" ]; then
+        echo "build.sh: size-budget has no line \"base $2\"" >&2
+        exit 1
+    fi
+    if [ "$bytes" -gt "$limit" ]; then
+        echo "build.sh: $1 is $bytes bytes, $((bytes - limit)) over its budget of $limit (size-budget)" >&2
+        exit 1
+    fi
+    echo "$1: $bytes bytes, $((limit - bytes)) under the budget of $limit"
+}
+
 # Where a variant's build goes: its own target dir, so that switching between
 # stripped and symbol builds does not rebuild everything each time.
 suffix=""
@@ -101,34 +142,43 @@ if $symbols; then
     suffix="-symbols"
 fi
 
+# rust-src for build-std, in the toolchain that builds ($1: "" or +nightly).
+need_rust_src() {
+    if ! rustup component list $1 --installed | grep -q '^rust-src'; then
+        rustup component add $1 rust-src
+    fi
+}
+
 mkdir -p dist target
+need_rust_src ""
 relink_if_reordered rdy "target/static$suffix/$target/release"
-RUSTFLAGS="$(link_flags "" rdy)" cargo build --release --locked \
-    --target "$target" --target-dir "target/static$suffix"
+RUSTC_BOOTSTRAP=1 RUSTFLAGS="$(link_flags "" rdy)" cargo build --release --locked \
+    --target "$target" --target-dir "target/static$suffix" \
+    -Z build-std=std,panic_abort -Z build-std-features=
 cp "target/static$suffix/$target/release/rdy" "dist/rdy$suffix"
 check_layout rdy
-size_of "dist/rdy$suffix"
+check_budget "dist/rdy$suffix" rdy
 
 if $min; then
     if ! cargo +nightly --version >/dev/null 2>&1; then
         echo "build.sh --min: no nightly toolchain; skipped (rustup toolchain install nightly)" >&2
         exit 0
     fi
-    if ! rustup component list --toolchain nightly --installed | grep -q '^rust-src'; then
-        rustup component add --toolchain nightly rust-src
-    fi
+    need_rust_src "--toolchain nightly"
     if ! rustup target list --toolchain nightly --installed | grep -qx "$target"; then
         rustup target add --toolchain nightly "$target"
     fi
-    # panic=immediate-abort drops the panic machinery (and std's backtrace
-    # symboliser); location-detail=none drops file:line strings. Never
-    # -Zfmt-debug=none: dependencies parse HTTP with Debug-formatted values.
+    # panic=immediate-abort drops the panic machinery: a panic aborts
+    # without its message; location-detail=none drops file:line strings;
+    # fmt-debug=shallow makes derived Debug print the type name only (27 KB).
+    # Never -Zfmt-debug=none: the HTTP crates write wire values (versions,
+    # methods) with hand-written Debug impls, which only `none` empties.
     relink_if_reordered rdy-min "target/min$suffix/$target/release"
-    RUSTFLAGS="$(link_flags +nightly rdy-min) -Zlocation-detail=none \
+    RUSTFLAGS="$(link_flags +nightly rdy-min) -Zlocation-detail=none -Zfmt-debug=shallow \
 -Zunstable-options -Cpanic=immediate-abort" \
         cargo +nightly build --release --locked --target "$target" --target-dir "target/min$suffix" \
         -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size
     cp "target/min$suffix/$target/release/rdy" "dist/rdy-min$suffix"
     check_layout rdy-min
-    size_of "dist/rdy-min$suffix"
+    check_budget "dist/rdy-min$suffix" rdy-min
 fi

@@ -23,6 +23,7 @@ order no longer matches).
 """
 
 import argparse
+import bisect
 import re
 import signal
 import subprocess
@@ -69,13 +70,41 @@ def serve_profiled(rdy, target, out):
         proc.wait(timeout=60)
 
 
-def functions(profile):
+def symbol_table(binary):
+    """(address, name) of every code symbol, sorted by address.
+
+    musl's assembly functions (`_start`, `memcpy`, `memset`, `__clone`,
+    `__set_thread_area`) have no symbol size, so callgrind names them by
+    address (`0x...`); the nearest symbol at or below the address is the
+    function. Left out, each would stay outside the hot block and cost a
+    fault-around window of its own."""
+    out = subprocess.run(["nm", "--defined-only", binary], capture_output=True,
+                         text=True, check=True).stdout
+    table = []
+    for line in out.splitlines():
+        words = line.split()
+        if len(words) == 3 and words[1] in "tTwW":
+            table.append((int(words[0], 16), words[2]))
+    return sorted(table)
+
+
+def resolve(name, table):
+    """The symbol name for a callgrind name; `0x...` addresses are looked up."""
+    if not name.startswith("0x"):
+        return name
+    index = bisect.bisect_right(table, (int(name, 16), "\uffff")) - 1
+    return table[index][1] if index >= 0 else None
+
+
+def functions(profile, table):
     """Function names in a profile, in order of first mention."""
     names = []
     for line in Path(profile).read_text().splitlines():
         match = DEFINITION.match(line)
-        if match and not match.group(1).startswith(("0x", "(")):
-            names.append(match.group(1))
+        if match and not match.group(1).startswith("("):
+            name = resolve(match.group(1), table)
+            if name:
+                names.append(name)
     return names
 
 
@@ -95,6 +124,7 @@ def order(rdy, work):
         ("wait", [rdy, "wait", tcp]),
         ("supervise", [rdy, "wait", "--supervise", tcp, "--", "/bin/true"]),
     ]
+    table = symbol_table(rdy)
     seen, names = set(), []
     for label, command in workloads + [("serve", None)]:
         out = work / f"{label}.callgrind"
@@ -102,7 +132,7 @@ def order(rdy, work):
             serve_profiled(rdy, tcp, out)
         else:
             run_profiled(command, out)
-        new = [n for n in functions(out) if n not in seen]
+        new = list(dict.fromkeys(n for n in functions(out, table) if n not in seen))
         seen.update(new)
         names += new
         print(f"{label}: {len(new)} new functions", file=sys.stderr)

@@ -10,12 +10,14 @@ use std::sync::OnceLock;
 use common::net::{HttpServer, Reply, TcpServer};
 use common::{Rdy, skip_unless_root, temp_dir};
 
-/// Builds `dist/rdy` with `build.sh` (incrementally) once per test run.
+/// Builds `dist/rdy` and `dist/rdy-min` (the image's default) with
+/// `build.sh --min` (incrementally) once per test run.
 fn static_binary() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let out = Command::new(root.join("build.sh"))
+            .arg("--min")
             .current_dir(root)
             .output()
             .expect("run build.sh");
@@ -26,6 +28,7 @@ fn static_binary() -> &'static Path {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(stdout.contains("dist/rdy: "), "{stdout}");
+        assert!(stdout.contains("dist/rdy-min: "), "{stdout}");
         root.join("dist/rdy")
     })
 }
@@ -115,10 +118,16 @@ fn the_scratch_image_holds_only_the_binary() {
     let version = Rdy::new(&["--version"])
         .wrapped(&["chroot", &mount], "/rdy")
         .run();
+    let shipped = std::fs::read(Path::new(&mount).join("rdy")).expect("read /rdy");
     buildah(&["umount", &container]);
     buildah(&["rm", &container]);
     buildah(&["rmi", &tag]);
     assert_eq!(files, ["rdy"]);
+    let smallest = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/rdy-min");
+    assert!(
+        shipped == std::fs::read(smallest).expect("read dist/rdy-min"),
+        "the image ships dist/rdy-min by default"
+    );
     assert_eq!(
         version.stdout,
         concat!("rdy ", env!("CARGO_PKG_VERSION"), "\n")
