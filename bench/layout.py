@@ -89,7 +89,12 @@ def symbol_table(binary):
 
 
 def resolve(name, table):
-    """The symbol name for a callgrind name; `0x...` addresses are looked up."""
+    """The symbol name for a callgrind name: `0x...` addresses are looked
+    up, and valgrind calls musl's `__libc_start_main` "(below main)"."""
+    if name == "(below main)":
+        return "__libc_start_main"
+    if name.startswith("("):
+        return None
     if not name.startswith("0x"):
         return name
     index = bisect.bisect_right(table, (int(name, 16), "\uffff")) - 1
@@ -101,7 +106,7 @@ def functions(profile, table):
     names = []
     for line in Path(profile).read_text().splitlines():
         match = DEFINITION.match(line)
-        if match and not match.group(1).startswith("("):
+        if match:
             name = resolve(match.group(1), table)
             if name:
                 names.append(name)
@@ -117,6 +122,8 @@ def order(rdy, work):
     http = f"http://127.0.0.1:{http_server()}/"
     https = f"https://127.0.0.1:{http_server(tls)}/"
     workloads = [
+        # Quiet first: the readiness-probe form of the README.
+        ("check-tcp-quiet", [rdy, "check", "-q", tcp]),
         ("check-tcp", [rdy, "check", tcp]),
         ("check-http", [rdy, "check", http]),
         ("check-https", [rdy, "check", "-k", https]),
