@@ -129,6 +129,11 @@ impl WatchCache {
         &self.client
     }
 
+    /// How many queries may be watched at once (`--max-watches`).
+    pub fn capacity(&self) -> usize {
+        self.max
+    }
+
     /// How many queries are watched now.
     pub fn watched(&self) -> usize {
         self.lock().len()
