@@ -60,6 +60,19 @@ pub struct Config {
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
 
+/// Fields whose values are counts or codes: JSON lines write them as
+/// numbers (`"exit_code":1`), as slog's JSON handler does for integers.
+/// Durations keep their unit and stay strings (`"retry_in":"838ms"`).
+const NUMBERS: [&str; 7] = [
+    "exit_code",
+    "status",
+    "attempt",
+    "targets",
+    "workers",
+    "max_connections",
+    "open_file_limit",
+];
+
 /// Sets the process-wide logger configuration; the first call wins.
 pub fn init(config: Config) {
     let _ = CONFIG.set(config);
@@ -165,7 +178,11 @@ impl Line {
                 self.buf.push(',');
                 write_json_string(&mut self.buf, key);
                 self.buf.push(':');
-                write_json_string(&mut self.buf, &value);
+                if NUMBERS.contains(&key) && is_integer(&value) {
+                    self.buf.push_str(&value);
+                } else {
+                    write_json_string(&mut self.buf, &value);
+                }
             }
         }
     }
@@ -202,6 +219,14 @@ fn write_logfmt_value(out: &mut String, value: &str) {
         escape_char(out, c);
     }
     out.push('"');
+}
+
+/// An integer as JSON writes it (RFC 8259 §6): no leading zero, no plus.
+fn is_integer(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
 }
 
 /// JSON string per RFC 8259 §7.
@@ -243,6 +268,12 @@ mod tests {
         s.push(' ');
         write_logfmt_value(&mut s, "");
         assert_eq!(s, r#"refused "connection refused" "say \"hi\"\n" """#);
+    }
+
+    #[test]
+    fn counts_and_codes_are_json_numbers() {
+        assert!(is_integer("0") && is_integer("143") && is_integer("-1"));
+        assert!(!is_integer("") && !is_integer("01") && !is_integer("+1") && !is_integer("1.5"));
     }
 
     #[test]
