@@ -97,9 +97,9 @@ impl Client {
     /// Starts a WATCH of `path`; the stream's reads end by `deadline`.
     pub fn watch(&self, path: &str, deadline: Instant) -> Result<WatchStream, ApiError> {
         let response = self.send(path, deadline)?;
-        Ok(WatchStream {
-            lines: BufReader::new(response.into_body().into_reader()),
-        })
+        Ok(WatchStream::new(BufReader::new(
+            response.into_body().into_reader(),
+        )))
     }
 
     /// Sends a GET; after a 401 the credentials are fetched again and the
@@ -273,12 +273,19 @@ pub enum StreamEnd {
     Broken(ApiError),
 }
 
-/// The events of one WATCH request: one JSON document per line.
-pub struct WatchStream {
-    lines: BufReader<BodyReader<'static>>,
+/// The events of one WATCH request: one JSON document per line. Generic
+/// over the reader so that the fuzz target can feed it bytes; rdy itself
+/// reads a response body.
+pub struct WatchStream<R = BufReader<BodyReader<'static>>> {
+    lines: R,
 }
 
-impl WatchStream {
+impl<R: BufRead> WatchStream<R> {
+    /// Reads events from `lines`.
+    pub fn new(lines: R) -> WatchStream<R> {
+        WatchStream { lines }
+    }
+
     /// The next event. Blank lines are skipped; one event may span several
     /// chunks and one chunk may hold several events, so lines are read, not
     /// chunks.
