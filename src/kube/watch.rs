@@ -275,6 +275,14 @@ impl Reflector<'_> {
 
     /// One WATCH request, read until it ends.
     fn watch<O: Observer>(&mut self, observer: &mut O) -> Next<O::Done> {
+        // A look the observer asked for is due already (after a failed
+        // request and its backoff): take it before a request that would
+        // have no time left, or `stable=` would never be proven.
+        if observer.wake_at().is_some_and(|at| Instant::now() >= at)
+            && let Some(done) = observer.observe(&self.objects)
+        {
+            return Next::Done(done);
+        }
         let read_limit = Duration::from_secs(self.watch_seconds + 30);
         let read_until = self
             .deadline
