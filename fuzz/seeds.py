@@ -174,3 +174,37 @@ write(
         cli("--version"),
     ],
 )
+
+# What clients of `rdy serve` send: kubelet and load-balancer probes, a
+# pipelined pair, HTTP/1.0 keep-alive, a token in the query and in a
+# header, an absolute-form target, and the refusals of tests/serve.rs.
+write(
+    "serve_request",
+    [
+        "GET /self HTTP/1.1\r\nHost: 10.0.0.7:8081\r\nUser-Agent: kube-probe/1.31\r\nAccept: */*\r\nConnection: close\r\n\r\n",
+        "HEAD /all HTTP/1.1\r\nHost: rdy\r\n\r\nGET /ready/db HTTP/1.1\r\nHost: rdy\r\n\r\n",
+        "GET /metrics HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        "GET /api/healthz/default/deployment/web?token=t%20x&json HTTP/1.1\r\nHost: rdy\r\nAccept: application/json\r\n\r\n",
+        "GET /all HTTP/1.1\r\nHost: rdy\r\nAuthorization: Bearer t\r\n\r\n",
+        "GET http://rdy:8081/ready/app HTTP/1.1\r\nHost: rdy:8081\r\n\r\n",
+        "GET /self HTTP/1.1\nHost: rdy\n\n",
+        "GET /self HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        "GET /self HTTP/1.1\r\nHost: rdy\r\nContent-Length: 5\r\n\r\nhello",
+        "GET /self HTTP/1.1\r\nHost: rdy\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "OPTIONS * HTTP/1.1\r\nHost: rdy\r\n\r\n",
+        "\r\nGET /se",
+    ],
+)
+
+# Watch responses as the API server streams them: one event per line,
+# blank keep-alive lines, and an ERROR event (docs/k8s-api.md §3).
+write(
+    "watch_stream",
+    [
+        "\n".join(EVENTS) + "\n",
+        EVENTS[0] + "\n\n" + EVENTS[1] + "\n",
+        EVENTS[2] + "\n",
+        EVENTS[0][:40],
+        '{"type":"ADDED","object":{}}\r\n{"type":',
+    ],
+)

@@ -109,8 +109,9 @@ fn from_nanos(nanos: u128) -> Result<Duration, InvalidDuration> {
     Ok(Duration::new(secs, (nanos % 1_000_000_000) as u32))
 }
 
-/// Formats a duration the way it was most likely written: `500ms`, `2s`,
-/// `1.5s`, `1m30s`, `1h`.
+/// Formats a duration the way it was most likely written, to the
+/// millisecond: `500ms`, `2s`, `1.5s`, `1m30s`, `1h` (and `250us` below a
+/// millisecond). Every duration rdy prints goes through it.
 pub struct Human(pub Duration);
 
 impl fmt::Display for Human {
@@ -119,13 +120,13 @@ impl fmt::Display for Human {
         if d.is_zero() {
             return f.write_str("0s");
         }
+        if d < Duration::from_millis(1) {
+            return write!(f, "{}us", d.as_micros());
+        }
+        // Rounded to the millisecond: a jittered 837.6 ms reads 838ms.
+        let d = Duration::from_millis(((d.as_micros() + 500) / 1000) as u64);
         if d < Duration::from_secs(1) {
-            let micros = d.as_micros();
-            return if micros % 1000 == 0 {
-                write!(f, "{}ms", micros / 1000)
-            } else {
-                write!(f, "{micros}us")
-            };
+            return write!(f, "{}ms", d.as_millis());
         }
         let secs = d.as_secs();
         let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
@@ -203,6 +204,13 @@ mod tests {
         assert_eq!(Human(ms(90_000)).to_string(), "1m30s");
         assert_eq!(Human(ms(3_600_000)).to_string(), "1h");
         assert_eq!(Human(Duration::ZERO).to_string(), "0s");
-        assert_eq!(Human(Duration::from_micros(1500)).to_string(), "1500us");
+        assert_eq!(Human(Duration::from_micros(1500)).to_string(), "2ms");
+        assert_eq!(Human(Duration::from_micros(837_600)).to_string(), "838ms");
+        assert_eq!(Human(Duration::from_micros(999_700)).to_string(), "1s");
+        assert_eq!(
+            Human(Duration::from_micros(1_234_567)).to_string(),
+            "1.235s"
+        );
+        assert_eq!(Human(Duration::from_micros(250)).to_string(), "250us");
     }
 }

@@ -60,6 +60,19 @@ pub struct Config {
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
 
+/// Fields whose values are counts or codes: JSON lines write them as
+/// numbers (`"exit_code":1`), as slog's JSON handler does for integers.
+/// Durations keep their unit and stay strings (`"retry_in":"838ms"`).
+const NUMBERS: [&str; 7] = [
+    "exit_code",
+    "status",
+    "attempt",
+    "targets",
+    "workers",
+    "max_connections",
+    "open_file_limit",
+];
+
 /// Sets the process-wide logger configuration; the first call wins.
 pub fn init(config: Config) {
     let _ = CONFIG.set(config);
@@ -239,7 +252,11 @@ fn write_field(out: &mut impl fmt::Write, format: Format, key: &str, value: &str
             out.write_char(',')?;
             json_string(out, key)?;
             out.write_char(':')?;
-            json_string(out, value)
+            if NUMBERS.contains(&key) && is_integer(value) {
+                out.write_str(value)
+            } else {
+                json_string(out, value)
+            }
         }
     }
 }
@@ -260,6 +277,14 @@ fn write_logfmt_value(out: &mut impl fmt::Write, value: &str) -> fmt::Result {
         escape_char(out, c)?;
     }
     out.write_char('"')
+}
+
+/// An integer as JSON writes it (RFC 8259 §6): no leading zero, no plus.
+fn is_integer(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
 }
 
 /// JSON string per RFC 8259 §7.
@@ -302,6 +327,12 @@ mod tests {
         }
         s.pop();
         assert_eq!(s, r#"refused "connection refused" "say \"hi\"\n" """#);
+    }
+
+    #[test]
+    fn counts_and_codes_are_json_numbers() {
+        assert!(is_integer("0") && is_integer("143") && is_integer("-1"));
+        assert!(!is_integer("") && !is_integer("01") && !is_integer("+1") && !is_integer("1.5"));
     }
 
     #[test]

@@ -53,7 +53,7 @@ fn main() {
         Command::Version => println!("rdy {}", env!("CARGO_PKG_VERSION")),
         Command::Check(run) => check(signals, run),
         Command::Wait(run) => wait(signals, run),
-        Command::Serve(run, settings) => rdy::serve::run(signals, run, *settings),
+        Command::Serve(settings) => rdy::serve::run(signals, *settings),
     }
 }
 

@@ -189,14 +189,15 @@ fn examples_parse_and_the_role_allows_what_they_wait_for() {
                 let args: Vec<OsString> = line.iter().map(OsString::from).collect();
                 let parsed = cli::parse(args, &env)
                     .unwrap_or_else(|e| panic!("{}: {line:?}: {e}", file.display()));
-                let run = match parsed {
-                    Command::Wait(run) | Command::Check(run) | Command::Serve(run, _) => run,
+                let targets = match parsed {
+                    Command::Wait(run) | Command::Check(run) => run.targets,
+                    Command::Serve(settings) => settings.targets,
                     _ => panic!("{}: {line:?} is not wait, check or serve", file.display()),
                 };
                 for (group, plural) in exposed_resources(&line) {
                     needed.push((group, plural, format!("--expose in {}", file.display())));
                 }
-                for target in &run.targets {
+                for target in &targets {
                     if let Probe::K8s(k8s) = &target.probe {
                         let resource = k8s.object.kind.resource();
                         needed.push((

@@ -324,6 +324,11 @@ fn the_number_of_watched_objects_is_bounded() {
     assert_eq!(server.get("/api/healthz/default/deployment/a").status, 200);
     let refused = server.get("/api/healthz/default/deployment/b");
     assert_eq!(refused.status, 503, "{}", refused.body);
+    // Issue 13 item 9: the local limit, not "Kubernetes API unavailable".
+    assert_eq!(
+        refused.body,
+        "fail deployment/b: this server already watches as many objects as --max-watches allows (1)\n"
+    );
     assert_eq!(api.count(Verb::List, &collection("Deployment", NS)), 1);
 }
 

@@ -110,8 +110,8 @@ fuzz_target!(|data: &[u8]| {
                 assert!(!target.interval.is_zero());
             }
         }
-        Ok(Command::Serve(run, _)) => {
-            for target in &run.targets {
+        Ok(Command::Serve(settings)) => {
+            for target in &settings.targets {
                 assert!(!target.interval.is_zero());
             }
         }

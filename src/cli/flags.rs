@@ -190,7 +190,7 @@ pub const FLAGS: &[Flag] = &[
         "kubeconfig context to use [default: current-context]."),
     flag(Id::Listen, "listen", None, Some("RDY_LISTEN"), Some("ADDR"), Serve,
         "Address and port to serve on; :PORT means every interface, IPv6 and \
-         IPv4 [default: 0.0.0.0:8081]. Example: --listen [::]:8081"),
+         IPv4 [default: :8081]. Example: --listen 127.0.0.1:8081"),
     flag(Id::CacheTtl, "cache-ttl", None, Some("RDY_CACHE_TTL"), Some("DUR"), Serve,
         "Reuse a probe result for DUR; concurrent requests always share the \
          probe in flight. 0 disables reuse [default: 1s]. Example: --cache-ttl 5s"),

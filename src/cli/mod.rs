@@ -40,8 +40,8 @@ pub enum Command {
     Wait(Run),
     /// `rdy check`.
     Check(Run),
-    /// `rdy serve`: the targets and the server's own settings.
-    Serve(Run, Box<crate::serve::Settings>),
+    /// `rdy serve`: the server's settings, targets included.
+    Serve(Box<crate::serve::Settings>),
     /// `--help`.
     Help,
     /// `--version`.
@@ -147,11 +147,7 @@ fn parse_run(mode: Mode, args: Vec<OsString>, env: Env<'_>) -> Result<Command, U
     Ok(match mode {
         Mode::Wait => Command::Wait(run),
         Mode::Check => Command::Check(run),
-        Mode::Serve => {
-            let mut run = run;
-            let settings = serve::settings(serve_line, &mut run, env)?;
-            Command::Serve(run, Box::new(settings))
-        }
+        Mode::Serve => Command::Serve(Box::new(serve::settings(serve_line, run, env)?)),
     })
 }
 

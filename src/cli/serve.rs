@@ -173,7 +173,7 @@ pub fn check_command(
 /// read, target names checked (they name `/ready/NAME` and label the
 /// metrics, so they must be unique), and the Kubernetes health API set up
 /// when there is a Kubernetes configuration.
-pub fn settings(line: ServeOptions, run: &mut Run, env: Env<'_>) -> Result<Settings, UsageError> {
+pub fn settings(line: ServeOptions, mut run: Run, env: Env<'_>) -> Result<Settings, UsageError> {
     let targets = &run.targets;
     for (i, target) in targets.iter().enumerate() {
         if targets[..i].iter().any(|t| t.name == target.name) {
@@ -181,9 +181,12 @@ pub fn settings(line: ServeOptions, run: &mut Run, env: Env<'_>) -> Result<Setti
         }
     }
     let options = seed_options(env)?.under(env_options(env)?).under(line);
-    let kube = kube_health(&options, run, env)?;
+    let kube = kube_health(&options, &mut run, env)?;
     let token = token(options.token_file, env)?;
     Ok(Settings {
+        targets: run.targets,
+        round: run.timeout,
+        log: run.log,
         listen: options.listen.unwrap_or(listen::DEFAULT),
         cache_ttl: options.cache_ttl.unwrap_or(DEFAULT_CACHE_TTL),
         workers: options.workers,

@@ -39,9 +39,10 @@ impl std::fmt::Display for CacheError {
         match self {
             CacheError::Syncing => f.write_str("the object is being read from the API server"),
             CacheError::Api(reason) | CacheError::NotServed(reason) => f.write_str(reason),
-            CacheError::Full(limit) => {
-                write!(f, "{limit} objects are watched already (--max-watches)")
-            }
+            CacheError::Full(limit) => write!(
+                f,
+                "this server already watches as many objects as --max-watches allows ({limit})"
+            ),
         }
     }
 }
@@ -127,6 +128,11 @@ impl WatchCache {
     /// The API server's client.
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// How many queries may be watched at once (`--max-watches`).
+    pub fn capacity(&self) -> usize {
+        self.max
     }
 
     /// How many queries are watched now.

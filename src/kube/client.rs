@@ -7,7 +7,7 @@
 //! tool; the bearer token goes only in the `Authorization` header, never in a
 //! log line or an error.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,11 @@ const MAX_BODY: u64 = 64 << 20;
 /// One watch event (one object) larger than this ends the stream; etcd
 /// caps objects at 1.5 MiB.
 const MAX_EVENT: u64 = 16 << 20;
+/// After rdy has once been authorized, 401s are retried (with backoff,
+/// the credentials read again each time) for this long before they are
+/// final: a token rotation or an authenticating webhook's outage passes.
+/// A 401 before any success is final at once.
+pub const REAUTH_GRACE: Duration = Duration::from_secs(60);
 
 /// A connection to one API server.
 #[derive(Debug)]
@@ -43,6 +48,9 @@ pub struct Client {
     /// The agent and the plugin-supplied certificate it was built with.
     agent: Mutex<(Option<(String, String)>, Agent)>,
     user_agent: String,
+    /// Whether a request ever succeeded, and since when the server has
+    /// answered 401 without a success in between.
+    authorized: Mutex<(bool, Option<Instant>)>,
     /// The namespace of targets that name none.
     pub namespace: String,
 }
@@ -67,6 +75,7 @@ impl Client {
             auth: Auth::new(config.credentials),
             agent: Mutex::new((None, agent)),
             user_agent: user_agent(),
+            authorized: Mutex::new((false, None)),
             namespace: config.namespace,
         })
     }
@@ -81,16 +90,16 @@ impl Client {
             .into_reader()
             .take(MAX_BODY)
             .read_to_end(&mut body)
-            .map_err(|e| ApiError::Transport(ProbeError::from_io(e)))?;
+            .map_err(|e| ApiError::Transport(read_error(e)))?;
         json::parse(&body).map_err(|e| ApiError::Invalid(e.to_string()))
     }
 
     /// Starts a WATCH of `path`; the stream's reads end by `deadline`.
     pub fn watch(&self, path: &str, deadline: Instant) -> Result<WatchStream, ApiError> {
         let response = self.send(path, deadline)?;
-        Ok(WatchStream {
-            lines: BufReader::new(response.into_body().into_reader()),
-        })
+        Ok(WatchStream::new(BufReader::new(
+            response.into_body().into_reader(),
+        )))
     }
 
     /// Sends a GET; after a 401 the credentials are fetched again and the
@@ -120,15 +129,37 @@ impl Client {
                 .map_err(|e| ApiError::Transport(crate::probe::http::from_ureq(e)))?;
             let code = response.status().as_u16();
             if code == 401 && !retry && self.auth.refreshable() {
+                crate::log::debug("API server refused the credentials (401): reading them again")
+                    .emit();
                 self.auth.invalidate();
                 continue;
             }
             if (200..300).contains(&code) {
+                *self.authorized() = (true, None);
                 return Ok(response);
             }
-            return Err(error_from(response, path));
+            return Err(match error_from(response, path) {
+                ApiError::Unauthorized => self.unauthorized(),
+                other => other,
+            });
         }
-        Err(ApiError::Unauthorized)
+        Err(self.unauthorized())
+    }
+
+    fn authorized(&self) -> std::sync::MutexGuard<'_, (bool, Option<Instant>)> {
+        self.authorized.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A 401 after rdy was once authorized is retried for
+    /// [`REAUTH_GRACE`]; the credentials are read again before each retry.
+    fn unauthorized(&self) -> ApiError {
+        let mut state = self.authorized();
+        let since = *state.1.get_or_insert_with(Instant::now);
+        if !state.0 || since.elapsed() >= REAUTH_GRACE {
+            return ApiError::Unauthorized;
+        }
+        self.auth.invalidate();
+        ApiError::Reauthorizing
     }
 
     /// The agent, rebuilt when a credential plugin hands out a different
@@ -225,6 +256,12 @@ fn user_agent() -> String {
     format!("{} (linux/{arch})", agent::USER_AGENT)
 }
 
+/// A failed read of a response body in the words of a log line: ureq
+/// wraps its own errors (a timeout) in `io::Error`.
+fn read_error(e: io::Error) -> ProbeError {
+    crate::probe::http::from_ureq(ureq::Error::from(e))
+}
+
 /// How a watch stream stopped.
 #[derive(Debug)]
 pub enum StreamEnd {
@@ -233,15 +270,22 @@ pub enum StreamEnd {
     /// The read deadline passed.
     Deadline,
     /// The connection broke or sent garbage.
-    Broken(String),
+    Broken(ApiError),
 }
 
-/// The events of one WATCH request: one JSON document per line.
-pub struct WatchStream {
-    lines: BufReader<BodyReader<'static>>,
+/// The events of one WATCH request: one JSON document per line. Generic
+/// over the reader so that the fuzz target can feed it bytes; rdy itself
+/// reads a response body.
+pub struct WatchStream<R = BufReader<BodyReader<'static>>> {
+    lines: R,
 }
 
-impl WatchStream {
+impl<R: BufRead> WatchStream<R> {
+    /// Reads events from `lines`.
+    pub fn new(lines: R) -> WatchStream<R> {
+        WatchStream { lines }
+    }
+
     /// The next event. Blank lines are skipped; one event may span several
     /// chunks and one chunk may hold several events, so lines are read, not
     /// chunks.
@@ -254,19 +298,20 @@ impl WatchStream {
             match read {
                 Ok(0) => return Err(StreamEnd::Clean),
                 Ok(_) if !line.ends_with(b"\n") && line.len() as u64 >= MAX_EVENT => {
-                    return Err(StreamEnd::Broken("a watch event exceeds 16 MiB".to_owned()));
+                    let why = "a watch event exceeds 16 MiB".to_owned();
+                    return Err(StreamEnd::Broken(ApiError::Invalid(why)));
                 }
                 Ok(_) if line.iter().all(u8::is_ascii_whitespace) => continue,
-                Ok(_) => return json::parse(&line).map_err(|e| StreamEnd::Broken(e.to_string())),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-                    ) =>
-                {
-                    return Err(StreamEnd::Deadline);
+                Ok(_) => {
+                    return json::parse(&line)
+                        .map_err(|e| StreamEnd::Broken(ApiError::Invalid(e.to_string())));
                 }
-                Err(e) => return Err(StreamEnd::Broken(e.to_string())),
+                Err(e) => {
+                    return Err(match read_error(e) {
+                        ProbeError::TimedOut => StreamEnd::Deadline,
+                        other => StreamEnd::Broken(ApiError::Transport(other)),
+                    });
+                }
             }
         }
     }

@@ -16,6 +16,10 @@ pub enum ApiError {
     Transport(ProbeError),
     /// 401 even after re-reading the credentials.
     Unauthorized,
+    /// 401 from a server that accepted the credentials before: retried
+    /// with backoff, the credentials read again each time, for
+    /// [`super::client::REAUTH_GRACE`] at most.
+    Reauthorizing,
     /// 403: RBAC does not allow the request.
     Forbidden { message: String },
     /// A plain-text 404: this server does not serve the API at all.
@@ -135,6 +139,10 @@ impl fmt::Display for ApiError {
             ApiError::Transport(e) => write!(f, "API server: {e}"),
             ApiError::Unauthorized => f.write_str(
                 "Unauthorized: API server rejected the credentials (expired/invalid token?)",
+            ),
+            ApiError::Reauthorizing => f.write_str(
+                "Unauthorized: API server rejected the credentials it accepted before; \
+                 reading them again",
             ),
             ApiError::Forbidden { message } => f.write_str(message),
             ApiError::NotServed { path } => write!(

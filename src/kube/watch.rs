@@ -7,10 +7,18 @@
 //!    reading one JSON event per line; every event updates the objects and
 //!    the version, and the rule is evaluated again.
 //! 3. A clean end of the stream (the server's timeout) re-watches from the
-//!    version; `410 Gone` (as status or as an ERROR event) lists again;
-//!    429, 5xx and broken connections back off with jitter, honouring
-//!    `Retry-After`; 401 after a credential refresh, 403, a plain-text 404
-//!    and other 4xx end the wait.
+//!    version; `410 Gone` (as status or as an ERROR event) lists again
+//!    after the backoff, as client-go's reflector restarts ListAndWatch
+//!    only through its backoff, so a server that expires every watch costs
+//!    two requests per 30–60 s, not a tight loop; 429, 5xx and broken
+//!    connections back off with jitter, honouring `Retry-After`; 401
+//!    after a credential refresh (for a minute if the server accepted the
+//!    credentials before), 403, a plain-text 404 and other 4xx end the
+//!    wait.
+//!
+//! Each recovery (a relist, a watch open again after a failure) is a
+//! debug line, and an info line when it repeats without a healthy watch
+//! in between.
 //!
 //! One object becoming ready costs one LIST and one WATCH, however long the
 //! wait; a 2 s poller makes 30 requests a minute.
@@ -20,8 +28,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use super::client::{Client, StreamEnd};
 use super::error::ApiError;
 use super::rules::Verdict;
+use crate::duration::Human;
 use crate::json::Value;
-use crate::percent;
+use crate::{log, percent};
 
 /// Asked of the server for each watch; kube-rs uses the same and refuses
 /// 295 s or more (kubernetes#6513).
@@ -188,6 +197,8 @@ pub fn reflect<O: Observer>(
         backoff: Backoff::new(),
         objects: Objects::default(),
         version: String::new(),
+        streak: 0,
+        failing: false,
     };
     reflector.run(observer)
 }
@@ -200,6 +211,10 @@ struct Reflector<'a> {
     backoff: Backoff,
     objects: Objects,
     version: String,
+    /// Recoveries since the last healthy watch.
+    streak: u32,
+    /// A request failed since the last watch opened.
+    failing: bool,
 }
 
 /// Where the loop goes next.
@@ -232,11 +247,42 @@ impl Reflector<'_> {
                     Next::Done(done) => return done,
                 }
             }
+            let pause = self.backoff.next(None);
+            self.recovery(
+                "The watch's resource version expired: listing again",
+                Some(pause),
+            );
+            if let Some(Next::Done(done)) = self.sleep(pause, observer) {
+                return done;
+            }
+        }
+    }
+
+    /// Logs a recovery: at debug, and at info once it repeats without a
+    /// healthy watch in between.
+    fn recovery(&mut self, what: &str, pause: Option<Duration>) {
+        let line = match self.streak {
+            0 => log::debug(what),
+            _ => log::info(what),
+        };
+        self.streak += 1;
+        let line = line.field("query", self.query.list_path());
+        match pause {
+            Some(pause) => line.field("retry_in", Human(pause)).emit(),
+            None => line.emit(),
         }
     }
 
     /// One WATCH request, read until it ends.
     fn watch<O: Observer>(&mut self, observer: &mut O) -> Next<O::Done> {
+        // A look the observer asked for is due already (after a failed
+        // request and its backoff): take it before a request that would
+        // have no time left, or `stable=` would never be proven.
+        if observer.wake_at().is_some_and(|at| Instant::now() >= at)
+            && let Some(done) = observer.observe(&self.objects)
+        {
+            return Next::Done(done);
+        }
         let read_limit = Duration::from_secs(self.watch_seconds + 30);
         let read_until = self
             .deadline
@@ -249,6 +295,9 @@ impl Reflector<'_> {
             Err(e) => return self.retry(e, observer),
         };
         observer.connected();
+        if std::mem::take(&mut self.failing) {
+            self.recovery("Watching again", None);
+        }
         let started = Instant::now();
         let mut events = 0;
         loop {
@@ -257,6 +306,7 @@ impl Reflector<'_> {
                 Err(end) => return self.after_stream(end, events, started, observer),
             };
             events += 1;
+            self.streak = 0;
             let kind = event.get("type").and_then(Value::as_str).unwrap_or("");
             let Some(object) = event.get("object") else {
                 continue;
@@ -303,13 +353,15 @@ impl Reflector<'_> {
             // A server that ends watches at once would be re-watched in a
             // tight loop; back off when a stream brought nothing.
             StreamEnd::Clean if events > 0 || started.elapsed() >= Duration::from_secs(1) => {
+                self.streak = 0;
                 Next::Rewatch
             }
             StreamEnd::Clean => {
                 let pause = self.backoff.next(None);
+                self.recovery("The watch ended at once: watching again", Some(pause));
                 self.sleep(pause, observer).unwrap_or(Next::Rewatch)
             }
-            StreamEnd::Broken(why) => self.retry(ApiError::Invalid(why), observer),
+            StreamEnd::Broken(error) => self.retry(error, observer),
         }
     }
 
@@ -341,6 +393,7 @@ impl Reflector<'_> {
             _ => None,
         };
         let pause = self.backoff.next(retry_after);
+        self.failing = true;
         if let Some(done) = observer.failed(error, pause) {
             return Next::Done(done);
         }
@@ -390,6 +443,7 @@ pub fn watch_until(
         judge,
         progress,
         last: None,
+        error: None,
         stability: Stability {
             stable,
             since: None,
@@ -404,6 +458,9 @@ struct Waiter<'a> {
     judge: &'a dyn Fn(&Objects) -> Verdict,
     progress: &'a mut dyn FnMut(Progress<'_>),
     last: Option<Verdict>,
+    /// The last failed request since the last answer, for the timeout's
+    /// message.
+    error: Option<String>,
     stability: Stability,
 }
 
@@ -411,6 +468,7 @@ impl Observer for Waiter<'_> {
     type Done = Result<String, WatchError>;
 
     fn observe(&mut self, objects: &Objects) -> Option<Self::Done> {
+        self.error = None;
         let verdict = (self.judge)(objects);
         if self.last.as_ref() != Some(&verdict) {
             (self.progress)(Progress::Verdict(&verdict));
@@ -439,16 +497,23 @@ impl Observer for Waiter<'_> {
             return Some(Err(WatchError::Api(error)));
         }
         (self.progress)(Progress::Retrying(&error, pause));
+        self.error = Some(error.to_string());
         None
     }
 
+    fn connected(&mut self) {
+        self.error = None;
+    }
+
+    /// The last verdict and the last error since, whichever there are.
     fn timed_out(&mut self) -> Self::Done {
-        Err(WatchError::TimedOut(
-            self.last
-                .as_ref()
-                .map(|v| v.message().to_owned())
-                .unwrap_or_default(),
-        ))
+        let verdict = self.last.as_ref().map(Verdict::message);
+        Err(WatchError::TimedOut(match (verdict, self.error.take()) {
+            (Some(verdict), Some(error)) => format!("{verdict}; last error: {error}"),
+            (Some(verdict), None) => verdict.to_owned(),
+            (None, Some(error)) => error,
+            (None, None) => "no answer from the API server in time".to_owned(),
+        }))
     }
 }
 

@@ -75,7 +75,7 @@ pub enum ProbeError {
     Refused,
     /// The attempt's deadline passed.
     TimedOut,
-    /// No route to the network or host.
+    /// No route to the network or host, or the connection closed.
     Unreachable(&'static str),
     /// Any other socket error.
     Io(io::Error),
@@ -122,6 +122,8 @@ impl ProbeError {
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ProbeError::TimedOut,
             io::ErrorKind::NetworkUnreachable => ProbeError::Unreachable("network unreachable"),
             io::ErrorKind::HostUnreachable => ProbeError::Unreachable("host unreachable"),
+            // ureq's text for it is "Peer disconnected".
+            io::ErrorKind::UnexpectedEof => ProbeError::Unreachable("the connection closed"),
             _ => ProbeError::Io(e),
         }
     }

@@ -104,6 +104,8 @@ pub struct Conn {
     pub keep_alive: bool,
     /// The readiness registered with epoll.
     pub interest: Interest,
+    /// Nothing has been read from it yet.
+    pub fresh: bool,
 }
 
 impl Conn {
@@ -117,6 +119,7 @@ impl Conn {
             output: Vec::new(),
             keep_alive: true,
             interest: Interest::Read,
+            fresh: true,
         }
     }
 
@@ -128,6 +131,7 @@ impl Conn {
         match (&self.stream).read(&mut buf[kept..]) {
             Ok(0) => Read::Closed,
             Ok(n) => {
+                self.fresh = false;
                 self.input = Vec::new();
                 Read::Data(kept + n)
             }

@@ -69,6 +69,11 @@ const SWEEP: Duration = Duration::from_millis(100);
 pub const GRACE: Duration = Duration::from_secs(5);
 /// How long a closing connection may take to close its side.
 const DRAIN: Duration = Duration::from_secs(1);
+/// A new connection that has sent nothing yet cannot be evicted for this
+/// long, so that its request is read before a newer connection could take
+/// its place: otherwise a burst beyond the cap evicts each connection in
+/// turn before its request is read, and nobody is served.
+const FRESH: Duration = Duration::from_millis(100);
 
 /// Wakes the loop from other threads: finished probes and the stop signal.
 #[derive(Debug)]
@@ -112,8 +117,11 @@ impl Wake {
 /// The limits of `rdy serve`'s options.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Open connections at most.
+    /// Open connections at most, not counting those closing.
     pub max_connections: usize,
+    /// Closing connections at most (each for [`DRAIN`] at most); while
+    /// there are as many, no new connection is accepted.
+    pub max_draining: usize,
     /// How long a keep-alive connection may sit idle.
     pub idle_timeout: Duration,
     /// How long a client may take to send a request head, or to take a
@@ -139,6 +147,11 @@ pub struct Loop {
     slots: Vec<Slot>,
     free: Vec<usize>,
     open: usize,
+    /// Connections in [`State::Waiting`].
+    waiting: usize,
+    /// Connections in [`State::Draining`]; they do not count towards the
+    /// cap.
+    draining: usize,
     /// Bytes kept by all connections (`Conn::input`).
     kept: usize,
     buf: Box<[u8]>,
@@ -158,6 +171,17 @@ enum Evict {
     Any,
     /// For the kept-bytes budget: only those holding a partial head.
     Partial,
+}
+
+/// Whether a connection could be closed to make room.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Room {
+    /// One was.
+    Made,
+    /// Not yet: the only candidates are too new to tell.
+    Soon,
+    /// No: every connection is busy with a request.
+    None,
 }
 
 /// What one parse of a connection's bytes found.
@@ -192,6 +216,8 @@ impl Loop {
             slots: Vec::new(),
             free: Vec::new(),
             open: 0,
+            waiting: 0,
+            draining: 0,
             kept: 0,
             buf: vec![0; READ_BUFFER].into_boxed_slice(),
             out: Vec::with_capacity(1024),
@@ -256,25 +282,41 @@ impl Loop {
         (u64::from(self.slots[idx].generation) << 32) | idx as u64
     }
 
+    /// Accepts new connections. At the cap, the connection that has been
+    /// idle or slow the longest makes room; while the only candidates are
+    /// too new to tell, new connections wait in the kernel's queue until
+    /// the next sweep; only when every connection is busy with a request is
+    /// a new one answered 503. So idle and slowloris clients can never keep
+    /// `/self` from answering, and a burst beyond the cap is served in turn
+    /// rather than each connection evicting the one before.
     fn accept(&mut self, now: Instant) {
         for _ in 0..ACCEPT_BATCH {
+            if self.listener.is_none() {
+                return;
+            }
+            if self.draining >= self.limits.max_draining {
+                // No room to close a connection without a reset.
+                return self.pause_accepting();
+            }
+            let mut refuse = false;
+            if self.open - self.draining >= self.limits.max_connections {
+                match self.evict_oldest(Evict::Any, usize::MAX, now) {
+                    Room::Made => {}
+                    Room::Soon => return self.pause_accepting(),
+                    Room::None => refuse = true,
+                }
+            }
             let Some(listener) = &self.listener else {
                 return;
             };
             match listener.accept() {
-                Ok((stream, _)) => self.admit(stream, now),
+                Ok((stream, _)) => self.admit(stream, refuse, now),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if out_of_resources(&e) => {
-                    // The pending connection stays queued and would wake
-                    // the loop at once, again and again: pause accepting
-                    // until the next sweep instead.
                     log::warn("Cannot accept a connection")
                         .field("error", e)
                         .emit();
-                    let mut none = EpollEvent::new(EpollFlags::empty(), LISTENER);
-                    let _ = self.epoll.modify(listener, &mut none);
-                    self.accepting = false;
-                    return;
+                    return self.pause_accepting();
                 }
                 // The client gave up before it was accepted, or similar.
                 Err(_) => {}
@@ -282,22 +324,20 @@ impl Loop {
         }
     }
 
-    /// Takes a new connection. At the cap, the connection that has been
-    /// idle or slow the longest makes room; only when every connection is
-    /// busy with a request is the new one turned away (503). So idle and
-    /// slowloris clients can never keep `/self` from answering.
-    fn admit(&mut self, stream: TcpStream, now: Instant) {
-        if self.open >= self.limits.max_connections && !self.evict_oldest(Evict::Any, usize::MAX) {
-            let _ = stream.set_nonblocking(true);
-            self.out.clear();
-            Response::text(503, "too many connections\n")
-                .with(Extra::RetryAfter(1))
-                .write(&mut self.out, false, false, &self.date);
-            // One non-blocking write; what does not fit is dropped.
-            let _ = io::Write::write(&mut (&stream), &self.out);
-            let _ = stream.shutdown(Shutdown::Write);
-            return;
+    /// Stops accepting until the next sweep: a pending connection stays
+    /// queued and would wake the loop at once, again and again.
+    fn pause_accepting(&mut self) {
+        if let Some(listener) = &self.listener {
+            let mut none = EpollEvent::new(EpollFlags::empty(), LISTENER);
+            let _ = self.epoll.modify(listener, &mut none);
+            self.accepting = false;
         }
+    }
+
+    /// Takes a new connection; a `refuse`d one is answered 503 and drained
+    /// like any other closing one, so that the answer is not destroyed by
+    /// a reset.
+    fn admit(&mut self, stream: TcpStream, refuse: bool, now: Instant) {
         if stream.set_nonblocking(true).is_err() {
             return;
         }
@@ -321,14 +361,24 @@ impl Loop {
         // other; the idle timeout is for keep-alive between requests.
         self.slots[idx].conn = Some(Conn::new(stream, now + self.limits.client_timeout));
         self.open += 1;
+        if refuse {
+            let response = Response::text(503, "too many connections\n")
+                .with(Extra::RetryAfter(1))
+                .closing();
+            self.send(idx, &response, false, false, now);
+        }
     }
 
     /// Closes the connection with the oldest activity among those `which`
     /// allows, other than `except`. A request waiting for its probes is
-    /// never cut; a connection stuck writing to a client that does not read
-    /// is, like an idle or slowloris one.
-    fn evict_oldest(&mut self, which: Evict, except: usize) -> bool {
+    /// never cut, nor a connection younger than [`FRESH`] that has sent
+    /// nothing yet; a connection stuck writing to a client that does not
+    /// read is, like an idle or slowloris one. The write side is shut and
+    /// the connection drained, so the client sees the end of the stream,
+    /// not a reset.
+    fn evict_oldest(&mut self, which: Evict, except: usize, now: Instant) -> Room {
         let limits = self.limits;
+        let mut soon = false;
         let oldest = self
             .slots
             .iter()
@@ -342,19 +392,45 @@ impl Loop {
                 let since = match (&conn.state, which) {
                     (State::Reading, _) => began(limits.client_timeout),
                     (_, Evict::Partial) | (State::Waiting(_), Evict::Any) => return None,
+                    (State::Idle, Evict::Any) if conn.fresh => {
+                        let began = began(limits.client_timeout);
+                        if now.saturating_duration_since(began) < FRESH {
+                            soon = true;
+                            return None;
+                        }
+                        began
+                    }
                     (State::Idle, Evict::Any) => began(limits.idle_timeout),
-                    (State::Writing | State::Draining, Evict::Any) => began(limits.client_timeout),
+                    (State::Writing, Evict::Any) => began(limits.client_timeout),
+                    // Closing already, and not counted towards the cap.
+                    (State::Draining, _) => return None,
                 };
                 Some((since, idx))
             })
             .min();
         match oldest {
             Some((_, idx)) => {
-                self.close(idx);
-                true
+                self.retire(idx, now);
+                Room::Made
             }
-            None => false,
+            None if soon => Room::Soon,
+            None => Room::None,
         }
+    }
+
+    /// Shuts the write side and drains the connection, within the room
+    /// for closing connections; beyond it, closes at once.
+    fn retire(&mut self, idx: usize, now: Instant) {
+        if self.draining >= self.limits.max_draining {
+            return self.close(idx);
+        }
+        if let Some(conn) = self.conn(idx) {
+            if matches!(conn.state, State::Waiting(_)) {
+                return self.close(idx);
+            }
+            conn.state = State::Writing;
+        }
+        self.after_response(idx, false, now);
     }
 
     fn close(&mut self, idx: usize) {
@@ -367,6 +443,11 @@ impl Loop {
         slot.generation = slot.generation.wrapping_add(1);
         self.kept -= conn.input.len();
         self.open -= 1;
+        match conn.state {
+            State::Waiting(_) => self.waiting -= 1,
+            State::Draining => self.draining -= 1,
+            _ => {}
+        }
         self.free.push(idx);
         // Dropping the socket closes it, which also removes it from epoll.
     }
@@ -567,6 +648,13 @@ impl Loop {
                             let (awaiting, until) = self.app.start(&pending, now);
                             if awaiting.is_empty() {
                                 self.app.answer(&pending, &[])
+                            } else if self.waiting >= self.max_waiting() {
+                                // The rest of the cap stays free for
+                                // requests answered at once, `/self` above
+                                // all.
+                                Response::text(503, "too many requests wait for probes\n")
+                                    .with(Extra::RetryAfter(1))
+                                    .closing()
                             } else {
                                 let waiting = Waiting {
                                     pending,
@@ -578,6 +666,7 @@ impl Loop {
                                 conn.state = State::Waiting(Box::new(waiting));
                                 conn.keep_alive = keep_alive;
                                 conn.deadline = until;
+                                self.waiting += 1;
                                 self.set_interest(idx, Interest::None);
                                 return self.keep_pipelined(idx, start, len);
                             }
@@ -606,7 +695,9 @@ impl Loop {
             conn.state = State::Reading;
             conn.deadline = now + client_timeout;
         }
-        while self.kept + (len - start) > KEPT_BUDGET && self.evict_oldest(Evict::Partial, idx) {}
+        while self.kept + (len - start) > KEPT_BUDGET
+            && self.evict_oldest(Evict::Partial, idx, now) == Room::Made
+        {}
         if self.kept + (len - start) > KEPT_BUDGET {
             let response = Response::text(503, "server busy\n")
                 .with(Extra::RetryAfter(1))
@@ -695,6 +786,7 @@ impl Loop {
         conn.deadline = now + DRAIN;
         let dropped = std::mem::take(&mut conn.input).len();
         self.kept -= dropped;
+        self.draining += 1;
         self.set_interest(idx, Interest::Read);
         false
     }
@@ -707,6 +799,7 @@ impl Loop {
             return;
         };
         let keep_alive = conn.keep_alive && self.stopping.is_none();
+        self.waiting -= 1;
         let response = self.app.answer(&waiting.pending, &waiting.awaiting);
         self.log_access(&waiting.access, response.status);
         if self.send(idx, &response, waiting.head_only, keep_alive, now) {
@@ -743,6 +836,16 @@ impl Loop {
             let mut event = EpollEvent::new(EpollFlags::EPOLLIN, LISTENER);
             self.accepting = self.epoll.modify(listener, &mut event).is_ok();
         }
+    }
+}
+
+impl Loop {
+    /// Requests that may wait for probes at once: all connections but a
+    /// sixteenth (at least one), so that connections beyond them can still
+    /// be answered at once whatever the probes do.
+    fn max_waiting(&self) -> usize {
+        let max = self.limits.max_connections;
+        (max - (max / 16).max(1)).max(1)
     }
 }
 

@@ -17,7 +17,9 @@ const BACKLOG: i32 = 1024;
 pub const ACCEPTED: &str =
     "an address and port such as 0.0.0.0:8081, [::]:8081, 127.0.0.1:0 or :8081";
 
-/// Where to listen.
+/// Where to listen. One rule: an address without a host is every
+/// interface, IPv6 and IPv4; an address is exactly that address (so
+/// `0.0.0.0` is IPv4 only, and `[::]` is dual-stack like Go's `:PORT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listen {
     /// An explicit address: `0.0.0.0:8081`, `[::]:8081`, `[::1]:0`.
@@ -27,8 +29,8 @@ pub enum Listen {
     Any(u16),
 }
 
-/// The default, as the issue and the seed sidecar's port have it.
-pub const DEFAULT: Listen = Listen::Addr(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 8081));
+/// The default: `:8081`, every interface as the seed sidecar's `:PORT`.
+pub const DEFAULT: Listen = Listen::Any(8081);
 
 impl Listen {
     /// Parses `ADDR:PORT`, `[V6]:PORT` or `:PORT`; port 0 lets the kernel
@@ -90,7 +92,11 @@ mod tests {
     #[test]
     fn forms() {
         assert_eq!(Listen::parse(":8081"), Some(Listen::Any(8081)));
-        assert_eq!(Listen::parse("0.0.0.0:8081"), Some(DEFAULT));
+        assert_eq!(Listen::parse(":8081"), Some(DEFAULT));
+        assert_eq!(
+            Listen::parse("0.0.0.0:8081"),
+            Some(Listen::Addr("0.0.0.0:8081".parse().unwrap()))
+        );
         assert_eq!(
             Listen::parse("[::1]:0"),
             Some(Listen::Addr("[::1]:0".parse().unwrap()))

@@ -40,7 +40,6 @@ use self::rate::{Bucket, Rate};
 use self::routes::{App, Force};
 use std::sync::Arc;
 
-use crate::cli::Run;
 use crate::kube::cache::WatchCache;
 use crate::kube::health::Exposure;
 use crate::log;
@@ -50,13 +49,21 @@ use crate::signal::{self, Blocked};
 /// every target at once, up to this many.
 pub const MAX_DEFAULT_WORKERS: usize = 16;
 
-/// File descriptors kept for everything but client connections: stdio,
-/// the listener, epoll, the eventfd, and the workers' probe sockets.
-const RESERVED_FDS: u64 = 64;
+/// File descriptors kept for everything but client connections and
+/// probes: stdio, the listener, epoll, the eventfd, and slack for the
+/// odd file (a token file, a CA bundle, a credential plugin's pipes).
+const RESERVED_FDS: u64 = 16;
 
-/// `rdy serve`'s own settings, fully validated.
+/// `rdy serve`'s own settings, fully validated: everything the server
+/// needs, so that it depends on no command-line type.
 #[derive(Debug)]
 pub struct Settings {
+    /// The targets `/all`, `/ready/NAME` and `/metrics` report.
+    pub targets: Vec<crate::target::Target>,
+    /// `--timeout`: how long one round of probes may take.
+    pub round: Option<Duration>,
+    /// Logger settings.
+    pub log: log::Config,
     /// `--listen`.
     pub listen: Listen,
     /// `--cache-ttl`: how long a probe result is reused.
@@ -93,8 +100,8 @@ pub struct KubeHealth {
 }
 
 /// Serves until a terminating signal; exits with 128+N.
-pub fn run(signals: Blocked, run: Run, settings: Settings) -> ! {
-    log::init(run.log);
+pub fn run(signals: Blocked, settings: Settings) -> ! {
+    log::init(settings.log);
     let listener = match settings.listen.bind() {
         Ok(listener) => listener,
         Err(e) => {
@@ -106,8 +113,7 @@ pub fn run(signals: Blocked, run: Run, settings: Settings) -> ! {
             exit(2);
         }
     };
-    let max_connections = raise_fd_limit(settings.max_connections);
-    let targets: &'static [crate::target::Target] = Box::leak(run.targets.into_boxed_slice());
+    let targets: &'static [crate::target::Target] = Box::leak(settings.targets.into_boxed_slice());
     let kube = settings.kube;
     if let Some(kube) = &kube {
         // k8s: targets answer from the watch cache, not a LIST per probe.
@@ -121,6 +127,9 @@ pub fn run(signals: Blocked, run: Run, settings: Settings) -> ! {
     let workers = settings
         .workers
         .unwrap_or_else(|| targets.len().clamp(1, MAX_DEFAULT_WORKERS));
+    // A probe holds a socket, a name lookup another; a watch holds one.
+    let others = 2 * workers + kube.as_ref().map_or(0, |k| k.cache.capacity() + 1);
+    let (max_connections, max_draining) = connection_caps(settings.max_connections, others);
     let started = Wake::new().and_then(|wake| {
         let wake: &'static Wake = Box::leak(Box::new(wake));
         if let Some(kube) = &kube {
@@ -133,13 +142,14 @@ pub fn run(signals: Blocked, run: Run, settings: Settings) -> ! {
             token: settings.token,
             rate: settings.rate_limit.map(|r| Bucket::new(r, Instant::now())),
             force: settings.force,
-            round: run.timeout,
+            round: settings.round,
             pool,
             visible,
             kube,
         };
         let limits = Limits {
             max_connections,
+            max_draining,
             idle_timeout: settings.idle_timeout,
             client_timeout: settings.client_timeout,
         };
@@ -174,21 +184,25 @@ pub fn run(signals: Blocked, run: Run, settings: Settings) -> ! {
 
 /// Raises the soft limit on open files to the hard limit (as Go does at
 /// start-up): the usual soft limit of 1024 would cap the connections below
-/// the default `--max-connections`. Returns the connection cap that fits.
-fn raise_fd_limit(wanted: usize) -> usize {
+/// the default `--max-connections`. Of the descriptors left after the
+/// reserved ones and `others` (probes, watches), three quarters at most
+/// hold open connections and the rest closing ones. Returns both caps.
+fn connection_caps(wanted: usize, others: usize) -> (usize, usize) {
     let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
-        return wanted;
+        return (wanted, wanted);
     };
     let limit = match soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
         true => hard,
         false => soft,
     };
-    let fits = usize::try_from(limit.saturating_sub(RESERVED_FDS)).unwrap_or(usize::MAX);
-    if fits < wanted {
+    let spare = limit.saturating_sub(RESERVED_FDS + others as u64);
+    let spare = usize::try_from(spare).unwrap_or(usize::MAX);
+    let open = wanted.min(spare / 4 * 3).max(1);
+    if open < wanted {
         log::warn("Fewer connections than asked: the open-file limit is too low")
-            .field("max_connections", fits)
+            .field("max_connections", open)
             .field("open_file_limit", limit)
             .emit();
     }
-    wanted.min(fits.max(1))
+    (open, spare.saturating_sub(open).max(1))
 }

@@ -423,12 +423,17 @@ fn peek(kube: &KubeHealth, object: &Object) -> Health {
 /// 200 healthy, 503 not (or the API server refused or is away; failed for
 /// good is marked with `Rdy-Outcome: failed`), 404 missing. Why the API is
 /// unavailable is told only to callers that passed the token: an open
-/// endpoint must not describe the cluster's RBAC.
+/// endpoint must not describe the cluster's RBAC. The server's own
+/// `--max-watches` limit is no secret, and blaming the API for it would be
+/// false.
 fn object_response(object: &Object, health: &Health, json: bool, trusted: bool) -> Response {
     let (status, healthy, message) = match health {
         Health::Healthy(message) => (200, true, message.as_str()),
         Health::Unhealthy(message) | Health::Failed(message) => (503, false, message.as_str()),
         Health::Missing => (404, false, "not found"),
+        Health::Unavailable(e @ CacheError::Full(_)) => {
+            return unavailable(object, &e.to_string(), json);
+        }
         Health::Unavailable(e) if trusted => return unavailable(object, &e.to_string(), json),
         Health::Unavailable(_) => return unavailable(object, "Kubernetes API unavailable", json),
     };

@@ -13,7 +13,10 @@ use ureq::config::Config;
 use ureq::http::Uri;
 use ureq::tls::ClientCert;
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{Connector, DefaultConnector, NextTimeout, TcpConnector};
+use ureq::unversioned::transport::{
+    Buffers, ConnectProxyConnector, ConnectionDetails, Connector, NextTimeout, RustlsConnector,
+    TcpConnector, Transport, time,
+};
 use ureq::{Agent, Proxy, Timeout};
 
 use super::forward::AbsoluteForm;
@@ -48,25 +51,35 @@ pub fn build(options: &AgentOptions) -> Result<Agent, ureq::Error> {
     let direct = DeadlineResolver {
         fixed: options.connect_to.clone(),
     };
+    // ureq's DefaultConnector, less what rdy never configures (SOCKS,
+    // native-tls), with reads in slices.
+    let tunnel_or_direct =
+        ().chain(ConnectProxyConnector::default())
+            .chain(TcpConnector::default())
+            .chain(Sliced)
+            .chain(RustlsConnector::default());
     let Some(url) = &options.proxy else {
         return Ok(Agent::with_parts(
             config(options, None),
-            DefaultConnector::new(),
+            tunnel_or_direct,
             direct,
         ));
     };
     let proxy = Proxy::new(url)?;
     if options.https {
         let config = config(options, Some(proxy));
-        return Ok(Agent::with_parts(config, DefaultConnector::new(), direct));
+        return Ok(Agent::with_parts(config, tunnel_or_direct, direct));
     }
     let proxy_authorization = proxy.username().map(|user| {
         let credentials = format!("{user}:{}", proxy.password().unwrap_or(""));
         format!("Basic {}", base64::encode(credentials.as_bytes()))
     });
-    let connector = ().chain(TcpConnector::default()).chain(AbsoluteForm {
-        proxy_authorization,
-    });
+    let connector =
+        ().chain(TcpConnector::default())
+            .chain(Sliced)
+            .chain(AbsoluteForm {
+                proxy_authorization,
+            });
     let to_proxy = DeadlineResolver {
         fixed: Some((proxy.host().to_owned(), proxy.port())),
     };
@@ -88,6 +101,72 @@ fn config(options: &AgentOptions, tunnel: Option<Proxy>) -> Config {
         .proxy(tunnel)
         .tls_config(options.trust.tls_config(options.client_cert.clone()))
         .build()
+}
+
+/// Linux keeps `SO_RCVTIMEO` in its timer wheel, whose granularity grows
+/// with the timeout, up to 1/8 of it (256 ms steps from about 2 s at
+/// HZ=250): one read of a stalled server held an attempt up to 0.26 s past
+/// its deadline. So a read waits at most 8/9 of the time left (which the
+/// wheel ends by the deadline), then again on what is left, and the last
+/// quarter second in one piece, where the wheel's steps are a few ms: a
+/// handful of wake-ups even for a 5-minute watch.
+const READ_SLICE: Duration = Duration::from_millis(250);
+
+/// Puts [`SlicedReads`] around the connection, under TLS.
+#[derive(Debug)]
+struct Sliced;
+
+impl<In: Transport> Connector<In> for Sliced {
+    type Out = SlicedReads<In>;
+
+    fn connect(
+        &self,
+        _details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<SlicedReads<In>>, ureq::Error> {
+        Ok(chained.map(SlicedReads))
+    }
+}
+
+/// A transport whose reads wait in shrinking pieces (see [`READ_SLICE`])
+/// until ureq's own timeout, which ends them as before.
+#[derive(Debug)]
+struct SlicedReads<T>(T);
+
+impl<T: Transport> Transport for SlicedReads<T> {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        self.0.buffers()
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        self.0.transmit_output(amount, timeout)
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        if timeout.after.is_not_happening() {
+            return self.0.await_input(timeout);
+        }
+        let end = Instant::now() + *timeout.after;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            let piece = match left > READ_SLICE {
+                true => (left / 9 * 8).max(READ_SLICE),
+                false => left,
+            };
+            let piece = NextTimeout {
+                after: time::Duration::Exact(piece),
+                ..timeout
+            };
+            match self.0.await_input(piece) {
+                Err(ureq::Error::Timeout(_)) if left > READ_SLICE => {}
+                other => return other,
+            }
+        }
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.0.is_open()
+    }
 }
 
 /// Resolves through [`resolve::resolve`] within ureq's remaining timeout;

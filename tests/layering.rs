@@ -1,0 +1,57 @@
+//! The layers of the crate: `cli` reads the command line and builds each
+//! mode's settings; the modes (`wait`, `serve`), probes and protocols
+//! below it never name it, so that each can be used and tested on its own
+//! settings. Checked on the source, as the compiler does not.
+
+use std::fs;
+use std::path::Path;
+
+/// Every `.rs` file under `dir`.
+fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in fs::read_dir(dir).expect("read src") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Whether a line names the `cli` module (not `client`).
+fn names_cli(line: &str) -> bool {
+    ["crate::cli", "super::cli"].iter().any(|path| {
+        line.match_indices(path).any(|(at, _)| {
+            let next = line[at + path.len()..].chars().next();
+            !next.is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+    })
+}
+
+#[test]
+fn nothing_below_cli_imports_cli() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    assert!(files.len() > 20, "found the sources");
+    let mut offenders = Vec::new();
+    for file in files {
+        let relative = file.strip_prefix(&src).unwrap();
+        // main.rs sits above cli; cli may name itself.
+        if relative.starts_with("cli") || relative == Path::new("main.rs") {
+            continue;
+        }
+        let text = fs::read_to_string(&file).expect("read");
+        for (n, line) in text.lines().enumerate() {
+            if names_cli(line) {
+                offenders.push(format!(
+                    "src/{}:{}: {}",
+                    relative.display(),
+                    n + 1,
+                    line.trim()
+                ));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{}", offenders.join("\n"));
+}
