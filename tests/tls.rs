@@ -170,16 +170,14 @@ fn an_rsa_client_certificate_authenticates_to_the_real_api_server() {
     // up.sh's admin-cert kubeconfig: an RSA 2048 client certificate of
     // group system:masters, no token.
     let ns = kube.namespace("tls-client-cert");
-    let deployment = format!(
-        r#"{{"apiVersion":"apps/v1","kind":"Deployment","metadata":{{"name":"zero"}},
-            "spec":{{"replicas":0,"selector":{{"matchLabels":{{"app":"zero"}}}},
-            "template":{{"metadata":{{"labels":{{"app":"zero"}}}},
-            "spec":{{"containers":[{{"name":"c","image":"scratch"}}]}}}}}}}}"#
-    );
+    let deployment = r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"zero"},
+        "spec":{"replicas":0,"selector":{"matchLabels":{"app":"zero"}},
+        "template":{"metadata":{"labels":{"app":"zero"}},
+        "spec":{"containers":[{"name":"c","image":"scratch"}]}}}}"#;
     let created = kube.request(
         "POST",
         &format!("/apis/apps/v1/namespaces/{ns}/deployments"),
-        Some(("application/json", &deployment)),
+        Some(("application/json", deployment)),
     );
     assert_eq!(created.status, 201, "{}", created.body);
     let kubeconfig = kube.kubeconfig("admin-cert");
