@@ -42,8 +42,8 @@ pub enum Command {
     Check(Run),
     /// `rdy serve`: the targets and the server's own settings.
     Serve(Run, Box<crate::serve::Settings>),
-    /// `--help`.
-    Help,
+    /// `--help`: the overview, or one command's page.
+    Help(help::Page),
     /// `--version`.
     Version,
 }
@@ -87,6 +87,14 @@ impl Mode {
             Mode::Serve => "serve",
         }
     }
+
+    fn help(self) -> help::Page {
+        match self {
+            Mode::Wait => help::Page::Wait,
+            Mode::Check => help::Page::Check,
+            Mode::Serve => help::Page::Serve,
+        }
+    }
 }
 
 /// Parses the arguments after the program name.
@@ -106,10 +114,34 @@ pub fn parse(args: Vec<OsString>, env: Env<'_>) -> Result<Command, UsageError> {
         "wait" => parse_run(Mode::Wait, rest, env),
         "check" => parse_run(Mode::Check, rest, env),
         "serve" => parse_run(Mode::Serve, rest, env),
-        "help" | "-h" | "--help" => Ok(Command::Help),
+        "help" => Ok(Command::Help(help_topic(&rest))),
+        "-h" | "--help" => Ok(Command::Help(help::Page::Overview)),
         "-V" | "--version" => Ok(Command::Version),
+        other if other.starts_with('-') => Err(UsageError::OptionBeforeCommand {
+            option: other.to_owned(),
+            command: command_in(&rest).unwrap_or("wait"),
+        }),
         other => Err(UsageError::UnknownCommand(other.to_owned())),
     }
+}
+
+/// `rdy help wait`: the page of the command named after `help`.
+fn help_topic(rest: &[OsString]) -> help::Page {
+    match command_in(rest) {
+        Some("wait") => help::Page::Wait,
+        Some("check") => help::Page::Check,
+        Some("serve") => help::Page::Serve,
+        _ => help::Page::Overview,
+    }
+}
+
+/// The first command word among `args` (`rdy -q wait …` meant `wait`).
+fn command_in(args: &[OsString]) -> Option<&'static str> {
+    args.iter().find_map(|a| {
+        ["wait", "check", "serve"]
+            .into_iter()
+            .find(|c| a.as_os_str() == *c)
+    })
 }
 
 /// A target string with the options written after it.
@@ -134,13 +166,14 @@ struct CommandLine {
 
 fn parse_run(mode: Mode, args: Vec<OsString>, env: Env<'_>) -> Result<Command, UsageError> {
     let (args, command) = split_command(args);
-    let mut line = read_command_line(args)?;
+    let mut line = read_command_line(args, mode.name())?;
     if line.help {
-        return Ok(Command::Help);
+        return Ok(Command::Help(mode.help()));
     }
     if line.version {
         return Ok(Command::Version);
     }
+    refuse_ignored(mode, &line)?;
     let serve_line = std::mem::take(&mut line.serve);
     serve::check_command(mode == Mode::Serve, &serve_line, &line.run_given, &command)?;
     let run = finish(mode, line, command, env)?;
@@ -167,13 +200,14 @@ fn split_command(mut args: Vec<OsString>) -> (Vec<OsString>, Vec<OsString>) {
     }
 }
 
-fn read_command_line(args: Vec<OsString>) -> Result<CommandLine, UsageError> {
+fn read_command_line(
+    args: Vec<OsString>,
+    command: &'static str,
+) -> Result<CommandLine, UsageError> {
+    let unknown = |option: String| UsageError::UnknownOption { option, command };
     let mut line = CommandLine::default();
     let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser
-        .next()
-        .map_err(|e| UsageError::UnknownOption(e.to_string()))?
-    {
+    while let Some(arg) = parser.next().map_err(|e| unknown(e.to_string()))? {
         let (flag, spelled) = match arg {
             Arg::Value(value) => {
                 let text = utf8(value, "a target")?;
@@ -187,7 +221,7 @@ fn read_command_line(args: Vec<OsString>) -> Result<CommandLine, UsageError> {
             Arg::Long(name) => (flags::by_long(name), format!("--{name}")),
         };
         let long = spelled.starts_with("--");
-        let flag = flag.ok_or_else(|| UsageError::UnknownOption(spelled.clone()))?;
+        let flag = flag.ok_or_else(|| unknown(spelled.clone()))?;
         match flag.id {
             Id::Help => line.help = true,
             Id::Version => line.version = true,
@@ -253,6 +287,79 @@ impl CommandLine {
     }
 }
 
+/// Refuses command-line settings that would be silently ignored or
+/// overruled: wait's options after `check`, and `-q` with `-v`.
+fn refuse_ignored(mode: Mode, line: &CommandLine) -> Result<(), UsageError> {
+    let given = |wanted: &[Id]| {
+        line.run_given
+            .iter()
+            .find(|(id, _)| wanted.contains(id))
+            .map(|(_, spelled)| spelled.clone())
+    };
+    if mode == Mode::Check
+        && let Some(option) = given(&flags::WAIT_ONLY)
+    {
+        return Err(UsageError::OnlyFor {
+            option,
+            command: "wait",
+        });
+    }
+    let on = |flag: Option<bool>| flag == Some(true);
+    if on(line.run.quiet)
+        && on(line.run.verbose)
+        && let (Some(first), Some(second)) = (given(&[Id::Quiet]), given(&[Id::Verbose]))
+    {
+        return Err(quiet_and_verbose(first, second));
+    }
+    Ok(())
+}
+
+fn quiet_and_verbose(first: String, second: String) -> UsageError {
+    UsageError::Conflict {
+        first,
+        second,
+        because: "one logs errors only, the other adds debug lines; keep one",
+    }
+}
+
+/// Refuses variables that would be ignored or merged: target lists from
+/// two sources, and `RDY_QUIET` with `LOG_EXTRA_FIELDS`.
+fn refuse_ignored_env(
+    env: Env<'_>,
+    line_targets: bool,
+    env_run: &RunOptions,
+) -> Result<(), UsageError> {
+    let address = non_empty(env, "TARGET_ADDRESS").is_some();
+    let hosts = non_empty(env, "WAIT_HOSTS").is_some();
+    let conflict = |first: &str, second: &str, because| UsageError::Conflict {
+        first: first.to_owned(),
+        second: second.to_owned(),
+        because,
+    };
+    const IGNORED: &str = "the variable would be ignored; unset it or drop the targets";
+    match (address, hosts) {
+        (true, true) => Err(conflict(
+            "TARGET_ADDRESS",
+            "WAIT_HOSTS",
+            "both list targets; put them all in WAIT_HOSTS (a comma list)",
+        )),
+        (true, false) if line_targets => Err(conflict(
+            "TARGET_ADDRESS",
+            "targets on the command line",
+            IGNORED,
+        )),
+        (false, true) if line_targets => Err(conflict(
+            "WAIT_HOSTS",
+            "targets on the command line",
+            IGNORED,
+        )),
+        _ if env_run.quiet == Some(true) && env_run.verbose == Some(true) => Err(
+            quiet_and_verbose("RDY_QUIET".to_owned(), "LOG_EXTRA_FIELDS".to_owned()),
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// Layers the environment under the command line and builds the targets.
 fn finish(
     mode: Mode,
@@ -267,6 +374,7 @@ fn finish(
     let from_env = line.targets.is_empty();
     let compose = compose_wait::read(env, from_env)?;
     let (env_run, env_targets) = read_env(env)?;
+    refuse_ignored_env(env, !from_env, &env_run)?;
     let proxy = ProxyEnv::from_env(env).map_err(|e| UsageError::Invalid {
         source: Source::Env(e.var),
         given: e.value,
@@ -344,6 +452,16 @@ fn finish(
         .map(|url| targets::hook(url, &defaults, &shared))
         .collect::<Result<Vec<_>, _>>()?;
     let command = Some(command).filter(|c| !c.is_empty()).or(compose.command);
+    if run.supervise == Some(true) && command.is_none() && mode == Mode::Wait {
+        let setting = match line.run.supervise {
+            Some(_) => "--supervise",
+            None => "RDY_SUPERVISE",
+        };
+        return Err(UsageError::Useless {
+            setting: setting.to_owned(),
+            because: "there is no command to supervise; add -- COMMAND",
+        });
+    }
     let program = command.map(|argv| Program {
         argv,
         supervise: run.supervise.unwrap_or(false) || !hooks.is_empty(),

@@ -228,6 +228,12 @@ fn build_http(
     let follow = options.follow_redirects.unwrap_or(false);
     let system = || Trust::system((shared.env)("SSL_CERT_FILE").as_deref());
     let trust = match (options.insecure, &options.ca) {
+        (Some(true), Some(_)) => {
+            return Err("--insecure and --ca-file cannot be used together: \
+                 --insecure verifies nothing, so the CA file would be ignored; \
+                 keep one (--insecure=false turns it off for one target)"
+                .to_owned());
+        }
         (Some(true), _) => Trust::Insecure,
         (_, Some(ca)) => ca.clone(),
         _ if https => system().map_err(|e| e.to_string())?,

@@ -121,6 +121,11 @@ pub fn run(signals: Blocked, run: Run, settings: Settings) -> ! {
     let workers = settings
         .workers
         .unwrap_or_else(|| targets.len().clamp(1, MAX_DEFAULT_WORKERS));
+    // Said at start-up, so an empty or forgotten token is not silent.
+    let token = match settings.token {
+        Some(_) => "required",
+        None => "none",
+    };
     let started = Wake::new().and_then(|wake| {
         let wake: &'static Wake = Box::leak(Box::new(wake));
         if let Some(kube) = &kube {
@@ -149,6 +154,7 @@ pub fn run(signals: Blocked, run: Run, settings: Settings) -> ! {
             .field("listen", address)
             .field("targets", targets.len())
             .field("workers", workers)
+            .field("token", token)
             .emit();
         thread::Builder::new()
             .name("serve".to_owned())
