@@ -63,7 +63,7 @@ pub fn wait(targets: &'static [Target], timeout: Option<Duration>) -> Outcome {
             )),
             target,
         )
-        .field("target", &target.address)
+        .field("target", target::redacted(&target.address))
         .emit();
     }
     let outcome = collect(targets, move |target| retry(target, deadline));

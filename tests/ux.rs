@@ -5,7 +5,9 @@
 mod common;
 
 use common::Rdy;
-use common::net::TcpServer;
+use std::sync::Arc;
+
+use common::net::{HttpServer, Reply, TcpServer};
 use nix::sys::signal::Signal;
 
 /// Runs rdy and asserts one line, exit 2, containing `says`.
@@ -184,4 +186,179 @@ fn each_command_has_its_own_help() {
         }
     }
     assert!(serve.lines().count() < 160 && check.lines().count() < 100);
+}
+
+/// A server that presents a self-signed CA certificate as its own, and
+/// that certificate in a file to trust.
+fn ca_as_server() -> (Arc<rustls::ServerConfig>, std::path::PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let key = KeyPair::generate().expect("key");
+    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let cert = params.self_signed(&key).expect("cert");
+    let file = common::write_file(
+        &common::temp_dir("ca-as-server"),
+        "ca.pem",
+        cert.pem().as_bytes(),
+    );
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], der)
+        .expect("server cert");
+    (Arc::new(config), file)
+}
+
+#[test]
+fn tls_failures_are_said_in_words() {
+    let good = common::pki::pki(&["localhost"]);
+    let other = common::pki::pki(&["localhost"]);
+    let wrong_name = common::pki::pki(&["elsewhere.example"]);
+    let (ca_config, ca_file) = ca_as_server();
+    let ok = |_: &common::net::Request| Reply::status(200);
+    let server = HttpServer::start_tls(good.server.clone(), ok);
+    let named = HttpServer::start_tls(wrong_name.server.clone(), ok);
+    let ca_server = HttpServer::start_tls(ca_config, ok);
+    // A plain HTTP server answers a ClientHello with a 400 in clear text.
+    let plain = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let plain_port = plain.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = plain.accept() {
+            use std::io::Write;
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let https = |port: u16| format!("https://localhost:{port}/");
+    let cases = [
+        (
+            other.ca_file.clone(),
+            https(server.port),
+            "the server's certificate is not signed by a CA rdy trusts (give the CA that signed it with --ca-file)",
+        ),
+        (
+            wrong_name.ca_file.clone(),
+            https(named.port),
+            "the server's certificate is not valid for localhost (it names elsewhere.example)",
+        ),
+        (
+            ca_file,
+            https(ca_server.port),
+            "the server's certificate is a CA certificate, not a server certificate",
+        ),
+        (
+            good.ca_file.clone(),
+            https(plain_port),
+            "the server did not answer with TLS (a plain http:// port?)",
+        ),
+    ];
+    for (ca, url, says) in cases {
+        let out = Rdy::new(&["check", "--ca-file", ca.to_str().unwrap(), &url]).run();
+        let context = format!("{url}: {}", out.stderr);
+        assert_eq!(out.code, Some(1), "{context}");
+        assert!(
+            out.stderr.contains(&format!("error=\"tls: {says}\"")),
+            "{context}"
+        );
+        for rust_name in [
+            "UnknownIssuer",
+            "NotValidForName",
+            "CaUsedAsEndEntity",
+            "Other(",
+        ] {
+            assert!(!out.stderr.contains(rust_name), "{context}");
+        }
+    }
+}
+
+#[test]
+fn an_untrusted_certificate_is_named_on_the_first_attempt() {
+    let good = common::pki::pki(&["localhost"]);
+    let other = common::pki::pki(&["localhost"]);
+    let server = HttpServer::start_tls(good.server.clone(), |_| Reply::status(200));
+    let url = format!("https://localhost:{}/", server.port);
+    let mut run = Rdy::new(&[
+        "wait",
+        "-i",
+        "50ms",
+        "--ca-file",
+        other.ca_file.to_str().unwrap(),
+        &url,
+    ])
+    .spawn();
+    let first = run.wait_for("is not ready");
+    assert!(first.contains("not signed by a CA rdy trusts"), "{first}");
+    assert!(first.contains("level=WARN"), "{first}");
+    run.signal(Signal::SIGTERM);
+    assert_eq!(run.finish().code, Some(143));
+}
+
+#[test]
+fn every_failure_line_names_its_target_unambiguously() {
+    // The README's exec probe: two targets on localhost.
+    let http = common::net::ReservedPort::new();
+    let tcp = common::net::ReservedPort::new();
+    let web = format!("http://localhost:{}/ready", http.port);
+    let db = format!("localhost:{}", tcp.port);
+    let out = Rdy::new(&["check", "-q", &web, &db]).run();
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    let lines = out.lines();
+    assert_eq!(lines.len(), 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("msg=\"{web} is not ready ✗\"")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(&format!("msg=\"{db} is not ready ✗\"")),
+        "{}",
+        out.stderr
+    );
+    // A name given is kept, and a host used once stays the name.
+    let out = Rdy::new(&["check", &web, "--name", "web", &db, "icmp://127.0.0.2"]).run();
+    assert!(
+        out.stderr.contains("msg=\"web is not ready ✗\""),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("msg=\"localhost is not ready ✗\""),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_password_in_a_target_url_is_never_echoed() {
+    for args in [
+        &["wait", "http://admin:s3cret@db:80/health"][..],
+        &[
+            "wait",
+            "tcp://db:1",
+            "--then-post",
+            "http://admin:s3cret@db/quit",
+        ],
+        &[
+            "wait",
+            "https://admin:s3cret@db/",
+            "--icmp-read-timeout",
+            "1s",
+        ],
+    ] {
+        let out = Rdy::new(args).run();
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr);
+        assert!(!out.stderr.contains("s3cret"), "{}", out.stderr);
+        assert!(out.stderr.contains("…@db"), "{}", out.stderr);
+    }
+    // A token in the query is cut from the start-up line too.
+    let closed = common::net::ReservedPort::new();
+    let url = format!("http://127.0.0.1:{}/?token=s3cret", closed.port);
+    let out = Rdy::new(&["wait", "-t", "100ms", "-i", "50ms", &url]).run();
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("msg=\"Waiting for"), "{}", out.stderr);
+    assert!(!out.stderr.contains("s3cret"), "{}", out.stderr);
 }

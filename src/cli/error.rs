@@ -5,6 +5,7 @@
 use std::fmt;
 
 use super::flags;
+use crate::target::redacted;
 
 /// Where a value came from, as the user would spell it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,7 +137,9 @@ impl fmt::Display for UsageError {
                     "{command}: no targets given; e.g. rdy {command} tcp://db:5432"
                 )
             }
-            UsageError::Target { target, problem } => write!(f, "target {target:?}: {problem}"),
+            UsageError::Target { target, problem } => {
+                write!(f, "target {:?}: {problem}", redacted(target))
+            }
             UsageError::NotForTarget {
                 option,
                 applies_to,
@@ -144,7 +147,8 @@ impl fmt::Display for UsageError {
                 kind,
             } => write!(
                 f,
-                "{option} applies to {applies_to}, but {target:?} is a {kind} target"
+                "{option} applies to {applies_to}, but {:?} is a {kind} target",
+                redacted(target)
             ),
             UsageError::NameForAll(count) => write!(
                 f,

@@ -438,11 +438,17 @@ fn finish(
         },
         client: Default::default(),
     };
-    let targets = line
+    let mut targets = line
         .targets
         .iter()
         .map(|t| targets::build(&t.text, &defaults.under(&t.options), &t.options, &shared))
         .collect::<Result<Vec<_>, _>>()?;
+    let named: Vec<bool> = line
+        .targets
+        .iter()
+        .map(|t| defaults.under(&t.options).name.is_some())
+        .collect();
+    targets::distinct_names(&mut targets, &named);
     let hooks = match mode {
         Mode::Wait => run.then_post.as_deref().unwrap_or_default(),
         Mode::Check | Mode::Serve => &[],

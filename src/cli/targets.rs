@@ -108,6 +108,26 @@ pub fn build(
     })
 }
 
+/// Gives every target a name no other target has, so each log line says
+/// which one it is about: a name inferred from the host (two targets on
+/// `localhost`) becomes the target as written (without its query or
+/// credentials). A name given with `--name` is kept as given.
+pub fn distinct_names(targets: &mut [Target], named: &[bool]) {
+    let shared: Vec<bool> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let others = targets.iter().enumerate().filter(|(j, _)| *j != i);
+            others.map(|(_, o)| &o.name).any(|n| *n == t.name)
+        })
+        .collect();
+    for ((target, shared), named) in targets.iter_mut().zip(shared).zip(named) {
+        if shared && !named {
+            target.name = target::redacted(&target.address).into_owned();
+        }
+    }
+}
+
 /// Options that mean something for a `k8s:` target.
 const K8S_OPTIONS: [Id; 3] = [Id::Name, Id::Interval, Id::DialTimeout];
 
