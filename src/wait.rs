@@ -34,7 +34,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The exit code of design.md.
+    /// The exit code (docs/design.md §5).
     pub fn exit_code(&self) -> i32 {
         match self {
             Outcome::Ready => 0,

@@ -362,3 +362,70 @@ fn a_password_in_a_target_url_is_never_echoed() {
     assert!(out.stderr.contains("msg=\"Waiting for"), "{}", out.stderr);
     assert!(!out.stderr.contains("s3cret"), "{}", out.stderr);
 }
+
+/// Every file of the repository that may cite the docs.
+fn repo_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with('.') || name == "target" || name == "dist" || name == "corpus" {
+            continue;
+        }
+        if path.is_dir() {
+            repo_files(&path, out);
+        } else if ["rs", "md", "yaml", "py", "sh", "toml"]
+            .iter()
+            .any(|e| name.ends_with(&format!(".{e}")))
+        {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_doc_the_code_cites_is_in_the_repository() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let design = std::fs::read_to_string(root.join("docs/design.md")).unwrap();
+    let kubernetes = std::fs::read_to_string(root.join("docs/kubernetes.md")).unwrap();
+    let mut files = Vec::new();
+    repo_files(root, &mut files);
+    let mut cited = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        let shown = file.strip_prefix(root).unwrap().display().to_string();
+        if shown == "tests/ux.rs" {
+            continue;
+        }
+        assert!(
+            !text.contains(concat!("k8s-api", ".md")),
+            "{shown} cites a file outside the repository"
+        );
+        for (doc, body) in [("design.md §", &design), ("kubernetes.md §", &kubernetes)] {
+            for (at, _) in text.match_indices(doc) {
+                let section: String = text[at + doc.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit() || *c == '.')
+                    .collect();
+                let section = section.trim_end_matches('.');
+                let heading = match doc.starts_with("design") {
+                    true => format!("## §{section} "),
+                    false if section.contains('.') => format!("### {section} "),
+                    false => format!("## {section}. "),
+                };
+                assert!(
+                    body.contains(&heading),
+                    "{shown}: {doc}{section} has no heading {heading:?}"
+                );
+                cited += 1;
+            }
+        }
+    }
+    assert!(cited >= 15, "{cited} citations");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(!readme.contains("(see \"Tests\" below)") && readme.contains("\n### Tests\n"));
+    let license = std::fs::read_to_string(root.join("LICENSE")).expect("LICENSE");
+    assert!(license.contains("Apache License") && license.contains("Version 2.0, January 2004"));
+    assert!(license.contains("END OF TERMS AND CONDITIONS"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("license = \"Apache-2.0\""));
+}

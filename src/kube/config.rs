@@ -1,9 +1,9 @@
 //! Where the API server is and how to talk to it: the pod's service account
 //! (client-go's `rest.InClusterConfig`) or a kubeconfig subset
-//! (k8s-api.md §1). Everything is read and checked before any network
+//! (docs/kubernetes.md §1). Everything is read and checked before any network
 //! activity; what rdy cannot honour is an error naming the field.
 //!
-//! Source order (k8s-api.md §1.1 Rec.): `--kubeconfig` or `$KUBECONFIG`,
+//! Source order (docs/kubernetes.md §1.1): `--kubeconfig` or `$KUBECONFIG`,
 //! then in-cluster, then `~/.kube/config`.
 
 use std::fmt;
