@@ -121,7 +121,7 @@ impl fmt::Display for Human {
         }
         if d < Duration::from_secs(1) {
             let micros = d.as_micros();
-            return if micros % 1000 == 0 {
+            return if micros.is_multiple_of(1000) {
                 write!(f, "{}ms", micros / 1000)
             } else {
                 write!(f, "{micros}us")
