@@ -9,6 +9,7 @@ pub mod compose_wait;
 pub mod error;
 pub mod flags;
 pub mod help;
+pub mod ignored;
 pub mod options;
 pub mod serve;
 pub mod targets;
@@ -173,7 +174,7 @@ fn parse_run(mode: Mode, args: Vec<OsString>, env: Env<'_>) -> Result<Command, U
     if line.version {
         return Ok(Command::Version);
     }
-    refuse_ignored(mode, &line)?;
+    ignored::refuse_on_line(mode == Mode::Check, &line.run_given, &line.run)?;
     let serve_line = std::mem::take(&mut line.serve);
     serve::check_command(mode == Mode::Serve, &serve_line, &line.run_given, &command)?;
     let run = finish(mode, line, command, env)?;
@@ -287,79 +288,6 @@ impl CommandLine {
     }
 }
 
-/// Refuses command-line settings that would be silently ignored or
-/// overruled: wait's options after `check`, and `-q` with `-v`.
-fn refuse_ignored(mode: Mode, line: &CommandLine) -> Result<(), UsageError> {
-    let given = |wanted: &[Id]| {
-        line.run_given
-            .iter()
-            .find(|(id, _)| wanted.contains(id))
-            .map(|(_, spelled)| spelled.clone())
-    };
-    if mode == Mode::Check
-        && let Some(option) = given(&flags::WAIT_ONLY)
-    {
-        return Err(UsageError::OnlyFor {
-            option,
-            command: "wait",
-        });
-    }
-    let on = |flag: Option<bool>| flag == Some(true);
-    if on(line.run.quiet)
-        && on(line.run.verbose)
-        && let (Some(first), Some(second)) = (given(&[Id::Quiet]), given(&[Id::Verbose]))
-    {
-        return Err(quiet_and_verbose(first, second));
-    }
-    Ok(())
-}
-
-fn quiet_and_verbose(first: String, second: String) -> UsageError {
-    UsageError::Conflict {
-        first,
-        second,
-        because: "one logs errors only, the other adds debug lines; keep one",
-    }
-}
-
-/// Refuses variables that would be ignored or merged: target lists from
-/// two sources, and `RDY_QUIET` with `LOG_EXTRA_FIELDS`.
-fn refuse_ignored_env(
-    env: Env<'_>,
-    line_targets: bool,
-    env_run: &RunOptions,
-) -> Result<(), UsageError> {
-    let address = non_empty(env, "TARGET_ADDRESS").is_some();
-    let hosts = non_empty(env, "WAIT_HOSTS").is_some();
-    let conflict = |first: &str, second: &str, because| UsageError::Conflict {
-        first: first.to_owned(),
-        second: second.to_owned(),
-        because,
-    };
-    const IGNORED: &str = "the variable would be ignored; unset it or drop the targets";
-    match (address, hosts) {
-        (true, true) => Err(conflict(
-            "TARGET_ADDRESS",
-            "WAIT_HOSTS",
-            "both list targets; put them all in WAIT_HOSTS (a comma list)",
-        )),
-        (true, false) if line_targets => Err(conflict(
-            "TARGET_ADDRESS",
-            "targets on the command line",
-            IGNORED,
-        )),
-        (false, true) if line_targets => Err(conflict(
-            "WAIT_HOSTS",
-            "targets on the command line",
-            IGNORED,
-        )),
-        _ if env_run.quiet == Some(true) && env_run.verbose == Some(true) => Err(
-            quiet_and_verbose("RDY_QUIET".to_owned(), "LOG_EXTRA_FIELDS".to_owned()),
-        ),
-        _ => Ok(()),
-    }
-}
-
 /// Layers the environment under the command line and builds the targets.
 fn finish(
     mode: Mode,
@@ -374,7 +302,7 @@ fn finish(
     let from_env = line.targets.is_empty();
     let compose = compose_wait::read(env, from_env)?;
     let (env_run, env_targets) = read_env(env)?;
-    refuse_ignored_env(env, !from_env, &env_run)?;
+    ignored::refuse_in_env(env, !from_env, &env_run)?;
     let proxy = ProxyEnv::from_env(env).map_err(|e| UsageError::Invalid {
         source: Source::Env(e.var),
         given: e.value,
@@ -458,15 +386,8 @@ fn finish(
         .map(|url| targets::hook(url, &defaults, &shared))
         .collect::<Result<Vec<_>, _>>()?;
     let command = Some(command).filter(|c| !c.is_empty()).or(compose.command);
-    if run.supervise == Some(true) && command.is_none() && mode == Mode::Wait {
-        let setting = match line.run.supervise {
-            Some(_) => "--supervise",
-            None => "RDY_SUPERVISE",
-        };
-        return Err(UsageError::Useless {
-            setting: setting.to_owned(),
-            because: "there is no command to supervise; add -- COMMAND",
-        });
+    if mode == Mode::Wait && command.is_none() {
+        ignored::refuse_supervise(&run, &line.run)?;
     }
     let program = command.map(|argv| Program {
         argv,
