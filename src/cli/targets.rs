@@ -117,8 +117,10 @@ pub fn distinct_names(targets: &mut [Target], named: &[bool]) {
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            let others = targets.iter().enumerate().filter(|(j, _)| *j != i);
-            others.map(|(_, o)| &o.name).any(|n| *n == t.name)
+            // The same target twice stays as it is: its address would not
+            // tell the two apart either.
+            let mut others = targets.iter().enumerate().filter(|(j, _)| *j != i);
+            others.any(|(_, o)| o.name == t.name && o.address != t.address)
         })
         .collect();
     for ((target, shared), named) in targets.iter_mut().zip(shared).zip(named) {
