@@ -231,8 +231,9 @@ fn from_kubeconfig(
 
 /// Refuses a document that is not a kubeconfig, or whose lists have
 /// another shape, naming the field and its line: merged as it is, such a
-/// file would only show up later as "context not found".
-fn check_shape(doc: &Value, text: &str) -> Result<(), String> {
+/// file would only show up later as "context not found". `text` is the
+/// file `doc` was read from.
+pub fn check_shape(doc: &Value, text: &str) -> Result<(), String> {
     const LISTS: [(&str, &str); 3] = [
         ("clusters", "cluster"),
         ("contexts", "context"),
