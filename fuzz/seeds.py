@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpus, fuzz/corpus/<target>/seed-*, from rdy's own test
 fixtures: the kubeconfig of src/kube/yaml.rs, the Kubernetes objects and
-watch events of the API notes (docs/k8s-api.md §5), the ICMP packets of
+watch events of the API notes (docs/kubernetes.md §5), the ICMP packets of
 src/probe/icmp/packet.rs and the command lines of tests/cli.rs.
 
 Run it from anywhere; it replaces only seed-* files. libFuzzer grows the
@@ -34,7 +34,7 @@ def kubeconfig():
     source = (ROOT / "src" / "kube" / "yaml.rs").read_text()
     return re.search(r'const KUBECTL: &str = r#"(.*?)"#;', source, re.S).group(1)
 
-# docs/k8s-api.md §5, abbreviated to the fields rdy reads.
+# docs/kubernetes.md §5, abbreviated to the fields rdy reads.
 POD = r"""{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-7c5ddbdf54-x2k9p","namespace":"default","resourceVersion":"48213","generation":1,"labels":{"app":"web"}},"spec":{"initContainers":[{"name":"migrate","image":"busybox:1.36"},{"name":"proxy","restartPolicy":"Always"}],"containers":[{"name":"app","image":"nginx:1.27"}]},"status":{"observedGeneration":1,"phase":"Running","conditions":[{"type":"Ready","status":"True","lastProbeTime":null,"lastTransitionTime":"2025-06-01T10:00:15Z"}],"initContainerStatuses":[{"name":"migrate","state":{"terminated":{"exitCode":0,"reason":"Completed"}},"ready":true,"restartCount":0,"started":false}],"containerStatuses":[{"name":"app","state":{"running":{"startedAt":"2025-06-01T10:00:06Z"}},"ready":true,"restartCount":0,"started":true}]}}"""
 DEPLOYMENT = r"""{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"web","namespace":"default","resourceVersion":"48277","generation":3,"annotations":{"deployment.kubernetes.io/revision":"3"}},"spec":{"replicas":3,"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":"25%","maxSurge":"25%"}},"progressDeadlineSeconds":600},"status":{"observedGeneration":3,"replicas":3,"updatedReplicas":3,"readyReplicas":3,"availableReplicas":3,"conditions":[{"type":"Progressing","status":"True","reason":"NewReplicaSetAvailable","message":"ReplicaSet \"web-7c5ddbdf54\" has successfully progressed."}]}}"""
 SLICES = r"""{"kind":"EndpointSliceList","apiVersion":"discovery.k8s.io/v1","metadata":{"resourceVersion":"48890"},"items":[{"metadata":{"name":"web-8xk2q"},"addressType":"IPv4","endpoints":[{"addresses":["10.244.1.17"],"conditions":{"ready":true,"serving":true,"terminating":false}},{"addresses":["10.244.2.9"],"conditions":{"ready":false}}],"ports":[{"name":"http","protocol":"TCP","port":80}]},{"metadata":{"name":"web-empty"},"endpoints":null}]}"""

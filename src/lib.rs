@@ -3,7 +3,7 @@
 //! One static binary in three roles: `rdy wait` gates an application's start
 //! on TCP, HTTP(S) and ICMP targets, `rdy check` answers an exec readiness
 //! probe with one attempt, and `rdy serve` reports the same over HTTP.
-//! `design.md` in the project docs is the contract these modules implement.
+//! `docs/design.md` is the contract these modules implement.
 
 pub mod base64;
 pub mod cli;

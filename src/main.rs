@@ -49,7 +49,7 @@ fn main() {
         }
     };
     match command {
-        Command::Help => print!("{}", cli::help::text()),
+        Command::Help(page) => print!("{}", cli::help::text(page)),
         Command::Version => println!("rdy {}", env!("CARGO_PKG_VERSION")),
         Command::Check(run) => check(signals, run),
         Command::Wait(run) => wait(signals, run),

@@ -294,12 +294,23 @@ fn is_host(host: &str) -> bool {
         })
 }
 
-/// A target string as it may appear in a log line: the query, which may
-/// carry a token (`?token=…`), is cut off.
+/// A target string as it may appear in a log line or an error: the query,
+/// which may carry a token (`?token=…`), is cut off, and so is the
+/// userinfo of a URL (`user:password@`, RFC 3986 §3.2.1).
 pub fn redacted(address: &str) -> std::borrow::Cow<'_, str> {
-    match address.split_once('?') {
-        Some((before, _)) => format!("{before}?…").into(),
-        None => address.into(),
+    let (before, query) = match address.split_once('?') {
+        Some((before, _)) => (before, "?…"),
+        None => (address, ""),
+    };
+    let userinfo = before.split_once("://").and_then(|(scheme, rest)| {
+        let authority = rest.split('/').next().unwrap_or(rest);
+        let (_, host) = authority.rsplit_once('@')?;
+        Some((scheme, host, &rest[authority.len()..]))
+    });
+    match (userinfo, query) {
+        (Some((scheme, host, path)), _) => format!("{scheme}://…@{host}{path}{query}").into(),
+        (None, "") => address.into(),
+        (None, _) => format!("{before}{query}").into(),
     }
 }
 
@@ -379,6 +390,9 @@ mod tests {
             "https://api/health?…"
         );
         assert_eq!(redacted("db:5432"), "db:5432");
+        assert_eq!(redacted("http://u:pw@db:80/x?t=1"), "http://…@db:80/x?…");
+        assert_eq!(redacted("https://tok@db"), "https://…@db");
+        assert_eq!(redacted("http://db/a@b"), "http://db/a@b");
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The exit code of design.md.
+    /// The exit code (docs/design.md §5).
     pub fn exit_code(&self) -> i32 {
         match self {
             Outcome::Ready => 0,
@@ -63,7 +63,7 @@ pub fn wait(targets: &'static [Target], timeout: Option<Duration>) -> Outcome {
             )),
             target,
         )
-        .field("target", &target.address)
+        .field("target", target::redacted(&target.address))
         .emit();
     }
     let outcome = collect(targets, move |target| retry(target, deadline));

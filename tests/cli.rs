@@ -246,20 +246,19 @@ fn bad_input_is_one_line_and_exit_2_before_any_connection() {
 
 #[test]
 fn help_lists_every_option_and_its_variable() {
-    let out = Rdy::new(&["--help"]).run();
-    assert_eq!(out.code, Some(0));
+    let pages: String = [&["wait", "--help"][..], &["serve", "--help"]]
+        .iter()
+        .map(|form| Rdy::new(form).run().stdout)
+        .collect();
     for flag in rdy::cli::flags::FLAGS {
         assert!(
-            out.stdout.contains(&format!("--{}", flag.long)),
+            pages.contains(&format!("--{}", flag.long)),
             "--{}",
             flag.long
         );
         if let Some(env) = flag.env {
-            assert!(out.stdout.contains(&format!("[{env}]")), "{env}");
+            assert!(pages.contains(&format!("[{env}]")), "{env}");
         }
-    }
-    for form in [&["help"][..], &["wait", "--help"], &["check", "-h"]] {
-        assert_eq!(Rdy::new(form).run().stdout, out.stdout, "{form:?}");
     }
 }
 

@@ -223,3 +223,232 @@ fn examples_parse_and_the_role_allows_what_they_wait_for() {
     }
     assert!(api.requests().is_empty(), "parsing must not touch the API");
 }
+
+// Pod Security: every example passes "restricted" on a real API server,
+// except where a container needs more by its nature and the file says so.
+
+/// All example manifests.
+fn example_files() -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The Pod Security level a file declares with `# pod-security: LEVEL —
+/// why`, else `restricted`. A file that asks for more must say why.
+fn declared_level(path: &Path) -> &'static str {
+    let text = std::fs::read_to_string(path).unwrap();
+    let Some(line) = text.lines().find_map(|l| l.strip_prefix("# pod-security:")) else {
+        return "restricted";
+    };
+    let (level, why) = line.split_once('—').unwrap_or((line, ""));
+    assert!(
+        why.trim().len() > 20,
+        "{}: say why the example needs more than restricted",
+        path.display()
+    );
+    match level.trim() {
+        "baseline" => "baseline",
+        "privileged" => "privileged",
+        other => panic!("{}: unknown Pod Security level {other:?}", path.display()),
+    }
+}
+
+/// A workload's pod template spec (Deployment, Job, ...) or a Pod's spec.
+fn pod_spec(doc: &serde_json::Value) -> Option<&serde_json::Value> {
+    match doc["kind"].as_str()? {
+        "Pod" => doc.get("spec"),
+        _ => doc.get("spec")?.get("template")?.get("spec"),
+    }
+}
+
+/// Whether a container is rdy: the rdy image, or `/rdy` as its command.
+fn is_rdy(container: &serde_json::Value) -> bool {
+    container["image"].as_str().unwrap_or("").contains("/rdy:")
+        || container["command"][0].as_str() == Some("/rdy")
+}
+
+/// Every container of a pod spec, init containers first.
+fn containers(spec: &serde_json::Value) -> Vec<&serde_json::Value> {
+    ["initContainers", "containers"]
+        .iter()
+        .filter_map(|list| spec[list].as_array())
+        .flatten()
+        .collect()
+}
+
+/// A Pod object with this spec: Pod Security is enforced on pods, not on
+/// the workloads that make them (those only warn).
+fn pod(name: &str, namespace: &str, spec: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    })
+}
+
+fn create_service_account(kube: &common::realkube::RealKube, namespace: &str, name: &str) {
+    let collection =
+        common::realkube::RealKube::collection("v1", "ServiceAccount", Some(namespace));
+    let body = serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name}});
+    let response = kube.request(
+        "POST",
+        &collection,
+        Some(("application/json", &body.to_string())),
+    );
+    assert!(matches!(response.status, 201 | 409), "{}", response.body);
+}
+
+/// Dry-runs one object into `namespace` and asserts the server accepts it.
+fn accepted(
+    kube: &common::realkube::RealKube,
+    namespace: &str,
+    mut object: serde_json::Value,
+    what: &str,
+) {
+    let cluster_wide = ["Namespace", "ClusterRole", "ClusterRoleBinding"];
+    let kind = object["kind"].as_str().unwrap_or("").to_owned();
+    let scope = (!cluster_wide.contains(&kind.as_str())).then_some(namespace);
+    if scope.is_some() {
+        object["metadata"]["namespace"] = namespace.into();
+    }
+    let api_version = object["apiVersion"].as_str().unwrap_or("").to_owned();
+    if let Some(spec) = pod_spec(&object)
+        && let Some(account) = spec["serviceAccountName"].as_str()
+    {
+        // The ServiceAccount admission plugin refuses pods whose account
+        // does not exist, and a dry run creates nothing.
+        create_service_account(kube, namespace, account);
+    }
+    let collection = common::realkube::RealKube::collection(&api_version, &kind, scope);
+    let response = kube.dry_run(&collection, &object.to_string());
+    // 409: an account this test created for a pod listed before it.
+    let made_here = kind == "ServiceAccount" && response.status == 409;
+    assert!(
+        matches!(response.status, 200 | 201) || made_here,
+        "{what}: {} {}",
+        response.status,
+        response.body
+    );
+}
+
+#[test]
+fn examples_pass_pod_security_restricted_on_a_real_api_server() {
+    let test = "examples_pass_pod_security_restricted_on_a_real_api_server";
+    let Some(kube) = common::realkube::realkube(test) else {
+        return;
+    };
+    const ENFORCE: &str = "pod-security.kubernetes.io/enforce";
+    let restricted = kube.namespace_labelled("ex-restricted", &[(ENFORCE, "restricted")]);
+    // The check bites: a pod without a seccomp profile is refused.
+    let bare = pod(
+        "bare",
+        &restricted,
+        serde_json::json!({"containers": [{"name": "c", "image": "x"}]}),
+    );
+    let collection = common::realkube::RealKube::collection("v1", "Pod", Some(&restricted));
+    let refused = kube.dry_run(&collection, &bare.to_string());
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused.body.contains("violates PodSecurity \\\"restricted"),
+        "{}",
+        refused.body
+    );
+
+    let mut pods = 0;
+    for (i, file) in example_files().iter().enumerate() {
+        let level = declared_level(file);
+        let namespace = kube.namespace_labelled(&format!("ex{i}-{level}"), &[(ENFORCE, level)]);
+        for doc in documents(file) {
+            let doc = serde_json::to_value(&doc).expect("YAML as JSON");
+            let name = doc["metadata"]["name"].as_str().unwrap_or("x").to_owned();
+            let what = format!("{} {} {name}", file.display(), doc["kind"]);
+            accepted(&kube, &namespace, doc.clone(), &what);
+            let Some(spec) = pod_spec(&doc) else { continue };
+            pods += 1;
+            accepted(
+                &kube,
+                &namespace,
+                pod(&name, &namespace, spec.clone()),
+                &format!("{what}: its pod"),
+            );
+            // rdy's own containers never need more than restricted.
+            let mut own = spec.clone();
+            for list in ["initContainers", "containers"] {
+                if let Some(items) = own[list].as_array_mut() {
+                    items.retain(is_rdy);
+                }
+            }
+            if own["containers"].as_array().is_none_or(|c| c.is_empty()) {
+                own["containers"] = own["initContainers"].take();
+            }
+            if containers(&own).is_empty() {
+                continue;
+            }
+            accepted(
+                &kube,
+                &restricted,
+                pod(&name, &restricted, own),
+                &format!("{what}: its rdy containers"),
+            );
+        }
+    }
+    assert!(pods >= 5, "{pods} pod templates");
+}
+
+#[test]
+fn examples_give_rdy_containers_limits_and_keep_readiness_local() {
+    for file in example_files() {
+        for doc in documents(&file) {
+            let doc = serde_json::to_value(&doc).expect("YAML as JSON");
+            let Some(spec) = pod_spec(&doc) else { continue };
+            for container in containers(spec) {
+                let what = format!("{}: container {}", file.display(), container["name"]);
+                if is_rdy(container) {
+                    let context = &container["securityContext"];
+                    assert_eq!(context["allowPrivilegeEscalation"], false, "{what}");
+                    assert_eq!(context["capabilities"]["drop"][0], "ALL", "{what}");
+                }
+                if is_rdy(container) && container["command"][0] != "/rdy" {
+                    assert!(
+                        container["resources"]["limits"]["memory"].is_string(),
+                        "{what}: no memory limit"
+                    );
+                    assert!(
+                        container["resources"]["requests"]["cpu"].is_string(),
+                        "{what}: no cpu request"
+                    );
+                }
+                // A readiness probe that checks a shared dependency makes
+                // every replica unready at once when it blips.
+                let probe = &container["readinessProbe"]["exec"]["command"];
+                if probe[0] == "/rdy" {
+                    for target in probe
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .skip(2)
+                        .filter_map(|a| a.as_str())
+                    {
+                        if target.starts_with('-') || !target.contains(':') {
+                            continue;
+                        }
+                        let local = ["localhost", "127.0.0.1", "[::1]"]
+                            .iter()
+                            .any(|h| target.contains(h));
+                        assert!(
+                            local,
+                            "{what}: readiness probe checks {target}, a shared dependency"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

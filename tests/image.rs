@@ -16,7 +16,13 @@ fn static_binary() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let out = Command::new(root.join("build.sh"))
+        let mut build = Command::new(root.join("build.sh"));
+        for (key, _) in std::env::vars_os() {
+            if set_by_cargo(&key.to_string_lossy()) {
+                build.env_remove(&key);
+            }
+        }
+        let out = build
             .arg("--min")
             .current_dir(root)
             .output()
@@ -31,6 +37,38 @@ fn static_binary() -> &'static Path {
         assert!(stdout.contains("dist/rdy-min: "), "{stdout}");
         root.join("dist/rdy")
     })
+}
+
+/// Variables `cargo test` (and rustup) set for a test. Passed on to
+/// `build.sh`, they change the fingerprints of its build (ring's build
+/// script, `env!` in rdy), so `cargo test` and `./build.sh` would rebuild
+/// everything each time one follows the other.
+fn set_by_cargo(key: &str) -> bool {
+    key == "CARGO"
+        || (key.starts_with("CARGO_") && key != "CARGO_HOME")
+        || key.starts_with("RUSTUP_TOOLCHAIN")
+        || key.starts_with("RUSTFLAGS")
+        || key.starts_with("RUSTC")
+        || key.starts_with("RUSTDOC")
+        || key == "RUST_RECURSION_COUNT"
+        || key == "LD_LIBRARY_PATH"
+}
+
+#[test]
+fn cargo_variables_do_not_reach_build_sh() {
+    for key in [
+        "CARGO",
+        "CARGO_PKG_VERSION",
+        "CARGO_MANIFEST_DIR",
+        "RUSTUP_TOOLCHAIN",
+        "LD_LIBRARY_PATH",
+        "RUSTFLAGS",
+    ] {
+        assert!(set_by_cargo(key), "{key}");
+    }
+    for key in ["CARGO_HOME", "RUSTUP_HOME", "PATH", "HOME", "CC"] {
+        assert!(!set_by_cargo(key), "{key}");
+    }
 }
 
 #[test]

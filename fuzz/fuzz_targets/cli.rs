@@ -115,7 +115,7 @@ fuzz_target!(|data: &[u8]| {
                 assert!(!target.interval.is_zero());
             }
         }
-        Ok(Command::Help | Command::Version) => {}
+        Ok(Command::Help(_) | Command::Version) => {}
         Err(e) => {
             let _ = e.to_string();
         }

@@ -1,5 +1,6 @@
 //! `rdy::kube::yaml::parse` (the kubeconfig reader) never panics; input
 //! that starts with `{` goes to the JSON reader and must give its tree.
+//! The shape check of a parsed kubeconfig never panics either.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,6 +10,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let parsed = rdy::kube::yaml::parse(text);
+    if let Ok(doc) = &parsed {
+        let _ = rdy::kube::config::check_shape(doc, text);
+    }
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     if body.trim_start().starts_with('{') {
         assert_eq!(parsed.ok(), rdy::json::parse(body.as_bytes()).ok());

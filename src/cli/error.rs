@@ -4,6 +4,9 @@
 
 use std::fmt;
 
+use super::flags;
+use crate::target::redacted;
+
 /// Where a value came from, as the user would spell it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -31,8 +34,17 @@ pub enum UsageError {
         given: String,
         expected: String,
     },
-    /// An option no command knows.
-    UnknownOption(String),
+    /// An option no command knows, as spelled, and the command it was
+    /// given to.
+    UnknownOption {
+        option: String,
+        command: &'static str,
+    },
+    /// An option written before the command (`rdy -q wait`).
+    OptionBeforeCommand {
+        option: String,
+        command: &'static str,
+    },
     /// An option that needs a value came last.
     MissingValue { option: String, value: &'static str },
     /// An argument that is not UTF-8.
@@ -63,6 +75,18 @@ pub enum UsageError {
     },
     /// Two `rdy serve` targets with one display name.
     DuplicateName(String),
+    /// Two settings that contradict each other, or where one would be
+    /// ignored.
+    Conflict {
+        first: String,
+        second: String,
+        because: &'static str,
+    },
+    /// A setting that would do nothing.
+    Useless {
+        setting: String,
+        because: &'static str,
+    },
     /// The Kubernetes configuration cannot be used.
     Kube(String),
     /// `rdy serve` without targets serves only `/api/healthz`, which needs
@@ -78,9 +102,19 @@ impl fmt::Display for UsageError {
                 given,
                 expected,
             } => write!(f, "{source}: invalid value {given:?}; expected {expected}"),
-            UsageError::UnknownOption(option) => {
-                write!(f, "unknown option {option}; see rdy --help")
+            UsageError::UnknownOption { option, command } => {
+                write!(f, "unknown option {option}")?;
+                let typo = option.strip_prefix("--").and_then(flags::closest);
+                if let Some(flag) = typo {
+                    write!(f, " (did you mean --{}?)", flag.long)?;
+                }
+                write!(f, "; see rdy {command} --help")
             }
+            UsageError::OptionBeforeCommand { option, command } => write!(
+                f,
+                "{option} comes before the command; options follow it: \
+                 rdy {command} {option} ... (see rdy {command} --help)"
+            ),
             UsageError::MissingValue { option, value } => {
                 write!(f, "{option} needs a value ({value}); see rdy --help")
             }
@@ -103,7 +137,9 @@ impl fmt::Display for UsageError {
                     "{command}: no targets given; e.g. rdy {command} tcp://db:5432"
                 )
             }
-            UsageError::Target { target, problem } => write!(f, "target {target:?}: {problem}"),
+            UsageError::Target { target, problem } => {
+                write!(f, "target {:?}: {problem}", redacted(target))
+            }
             UsageError::NotForTarget {
                 option,
                 applies_to,
@@ -111,7 +147,8 @@ impl fmt::Display for UsageError {
                 kind,
             } => write!(
                 f,
-                "{option} applies to {applies_to}, but {target:?} is a {kind} target"
+                "{option} applies to {applies_to}, but {:?} is a {kind} target",
+                redacted(target)
             ),
             UsageError::NameForAll(count) => write!(
                 f,
@@ -129,6 +166,14 @@ impl fmt::Display for UsageError {
                 "serve: two targets are named {name:?}; /ready/NAME and the metrics \
                  need unique names (give one a --name)"
             ),
+            UsageError::Conflict {
+                first,
+                second,
+                because,
+            } => write!(f, "{first} and {second} cannot be used together: {because}"),
+            UsageError::Useless { setting, because } => {
+                write!(f, "{setting} would do nothing: {because}")
+            }
             UsageError::Kube(problem) => write!(f, "Kubernetes configuration: {problem}"),
             UsageError::NoTargetsNorKube(why) => write!(
                 f,

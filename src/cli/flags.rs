@@ -252,3 +252,60 @@ pub fn by_id(id: Id) -> &'static Flag {
         .find(|f| f.id == id)
         .unwrap_or_else(|| unreachable!("every Id has a row in FLAGS"))
 }
+
+// Which command takes which option, and a suggestion for a mistyped one.
+
+/// Run options only `rdy wait` acts on: the command it starts, the hooks
+/// after it, and the pauses around it. `check` and `serve` refuse them.
+pub const WAIT_ONLY: [Id; 5] = [
+    Id::Supervise,
+    Id::ThenPost,
+    Id::WaitBefore,
+    Id::WaitAfter,
+    Id::Strict,
+];
+
+/// The option a mistyped `--name` most likely meant: the long name with the
+/// fewest single-character edits, if at most two and fewer than half the
+/// name (so `--timout` suggests `--timeout`, `--x` suggests nothing).
+pub fn closest(name: &str) -> Option<&'static Flag> {
+    let limit = (name.chars().count() / 2).min(2);
+    FLAGS
+        .iter()
+        .map(|f| (edits(name, f.long), f))
+        .filter(|(d, _)| *d <= limit && *d > 0)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, f)| f)
+}
+
+/// Levenshtein distance: insertions, deletions and substitutions.
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitute = diagonal + usize::from(ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typo_suggests_the_option_meant() {
+        let long = |n: &str| closest(n).map(|f| f.long);
+        assert_eq!(long("timout"), Some("timeout"));
+        assert_eq!(long("intervall"), Some("interval"));
+        assert_eq!(long("dial-timout"), Some("dial-timeout"));
+        assert_eq!(long("bogus"), None);
+        assert_eq!(long("x"), None);
+        assert_eq!(edits("kitten", "sitting"), 3);
+    }
+}

@@ -1,60 +1,168 @@
-//! `rdy --help`, rendered from the option table.
+//! `rdy --help` and each command's own page (`rdy wait --help`), rendered
+//! from the option table: a page lists exactly the options its command takes.
 
 use std::fmt::Write as _;
 
-use super::flags::{FLAGS, Flag, Scope};
+use super::flags::{FLAGS, Flag, Id, Scope, WAIT_ONLY};
 
 const WIDTH: usize = 79;
 const INDENT: usize = 8;
 
-const INTRO: &str = "\
+/// Which help text to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// `rdy --help`: the commands, targets and exit codes.
+    Overview,
+    /// `rdy wait --help`.
+    Wait,
+    /// `rdy check --help`.
+    Check,
+    /// `rdy serve --help`.
+    Serve,
+}
+
+const OVERVIEW: &str = "\
 Wait until dependencies are ready, check them once, or serve their state.
 
 Usage:
   rdy wait  [OPTIONS] TARGET [TARGET OPTIONS]... [-- COMMAND [ARGS]...]
   rdy check [OPTIONS] TARGET [TARGET OPTIONS]...
-  rdy serve [--listen ADDR] [OPTIONS] TARGET [TARGET OPTIONS]...
-  rdy       (with TARGET_ADDRESS set: PortPatrol-compatible wait)
+  rdy serve [--listen ADDR] [OPTIONS] [TARGET [TARGET OPTIONS]...]
+  rdy       (with TARGET_ADDRESS or WAIT_HOSTS set: rdy wait)
 
+Options follow the command. rdy wait --help, rdy check --help and
+rdy serve --help list the options of each command.
+";
+
+const WAIT: &str = "\
+Wait until every target is ready, then exit 0 or start COMMAND.
+
+Usage:
+  rdy wait [OPTIONS] TARGET [TARGET OPTIONS]... [-- COMMAND [ARGS]...]
+
+Without --supervise rdy execs COMMAND, which keeps rdy's PID and gets its
+signals. If the wait fails, COMMAND never runs.
+";
+
+const CHECK: &str = "\
+Probe every target once and exit 0 if all are ready, else 1.
+
+Usage:
+  rdy check [OPTIONS] TARGET [TARGET OPTIONS]...
+";
+
+const SERVE: &str = "\
+Serve the targets' readiness over HTTP: /self (liveness, never probes),
+/all (every target), /ready/NAME, /metrics, and with a Kubernetes
+configuration /api/healthz/NS/KIND/NAME and /healthz.
+
+Usage:
+  rdy serve [--listen ADDR] [OPTIONS] [TARGET [TARGET OPTIONS]...]
+";
+
+// Target schemes, one per line. A new scheme adds its line here (and to
+// the README's "Targets" table).
+const TARGETS: &str = "
 Targets:
-  tcp://HOST:PORT, HOST:PORT   ready when a TCP connection is accepted
-  http://URL, https://URL      ready when the status is expected (200)
-  icmp://HOST                  ready when an echo reply comes back
+  tcp://HOST:PORT, HOST:PORT   a TCP connection is accepted
+  http://URL, https://URL      the status is expected (--status, 200)
+  icmp://HOST                  an echo reply comes back
+  k8s:[NS/]KIND/NAME[?OPTS]    kubectl's rule for the kind holds; KIND is
+                               pod, deployment, statefulset, daemonset, job,
+                               service, or pods?selector=LABELS
+";
 
+const LAYERS: &str = "
 Options before the first target are defaults for every target; options
 after a target apply to that target only. Each option can also be set by the
 environment variable in brackets; options beat variables.
 ";
 
 const SERVE_TITLE: &str = "
-Serve options (rdy serve only; endpoints: /self, /all, /ready/NAME, /metrics;
-RDY_TOKEN sets the token without a file):
+Serve options (RDY_TOKEN sets the token without a file):
 ";
 
-const OUTRO: &str = "
+const EXIT_WAIT: &str = "
+Exit codes:
+  0 every target ready        1 not ready (--timeout reached)
+  2 usage or configuration    3 a target can never become ready
+  126 COMMAND cannot be run   127 COMMAND not found
+  128+N stopped by signal N (143 for SIGTERM)
+  with -- COMMAND: the command's own exit status
+";
+
+const EXIT_CHECK: &str = "
+Exit codes:
+  0 every target ready        1 a target is not ready
+  2 usage or configuration    3 a target can never become ready
+  128+N stopped by signal N (143 for SIGTERM)
+";
+
+const EXIT_SERVE: &str = "
+Exit codes:
+  2 usage or configuration, or the address cannot be bound
+  128+N stopped by signal N (143 for SIGTERM)
+";
+
+const EXIT_ALL: &str = "
 Exit codes:
   0 every target ready        1 not ready (check failed, wait timed out)
   2 usage or configuration    3 a target can never become ready
+  126 COMMAND cannot be run   127 COMMAND not found (rdy wait -- COMMAND)
   128+N stopped by signal N (143 for SIGTERM)
+";
 
+const EXAMPLES_WAIT: &str = "
 Examples:
   rdy wait --timeout 2m db:5432 https://api/healthz --status 2xx
+  rdy wait icmp://10.0.0.1 k8s:deployment/api -- /app --serve
+";
+
+const EXAMPLES_CHECK: &str = "
+Examples:
   rdy check --dial-timeout 500ms http://localhost:8080/ready
-  rdy wait icmp://10.0.0.1 -- /app --serve
+  rdy check -q localhost:5432 k8s:pod/self?container=app
+";
+
+const EXAMPLES_SERVE: &str = "
+Examples:
   rdy serve --listen :8081 --timeout 3s http://localhost:8080/health \\
       http://localhost:15021/healthz/ready
 ";
 
-/// The full help text.
-pub fn text() -> String {
-    let mut out = format!("rdy {}\n{INTRO}", env!("CARGO_PKG_VERSION"));
-    section(&mut out, "\nRun options:\n", |f| f.scope == Scope::Run);
+/// The text of one help page.
+pub fn text(page: Page) -> String {
+    let mut out = format!("rdy {}\n", env!("CARGO_PKG_VERSION"));
+    let (intro, exit, examples) = match page {
+        Page::Overview => {
+            out.push_str(OVERVIEW);
+            out.push_str(TARGETS);
+            out.push_str(EXIT_ALL);
+            return out;
+        }
+        Page::Wait => (WAIT, EXIT_WAIT, EXAMPLES_WAIT),
+        Page::Check => (CHECK, EXIT_CHECK, EXAMPLES_CHECK),
+        Page::Serve => (SERVE, EXIT_SERVE, EXAMPLES_SERVE),
+    };
+    out.push_str(intro);
+    out.push_str(TARGETS);
+    out.push_str(LAYERS);
+    let run = |f: &Flag| f.scope == Scope::Run && takes(page, f.id);
+    section(&mut out, "\nRun options:\n", run);
     section(&mut out, "\nTarget options:\n", |f| {
         matches!(f.scope, Scope::Target(_))
     });
-    section(&mut out, SERVE_TITLE, |f| f.scope == Scope::Serve);
-    out.push_str(OUTRO);
+    if page == Page::Serve {
+        section(&mut out, SERVE_TITLE, |f| f.scope == Scope::Serve);
+    }
+    out.push_str(exit);
+    out.push_str(examples);
     out
+}
+
+/// Whether the command of `page` takes a run option.
+fn takes(page: Page, id: Id) -> bool {
+    page == Page::Wait || !WAIT_ONLY.contains(&id)
 }
 
 fn section(out: &mut String, title: &str, keep: impl Fn(&Flag) -> bool) {

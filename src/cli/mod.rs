@@ -9,6 +9,7 @@ pub mod compose_wait;
 pub mod error;
 pub mod flags;
 pub mod help;
+pub mod ignored;
 pub mod options;
 pub mod serve;
 pub mod targets;
@@ -42,8 +43,8 @@ pub enum Command {
     Check(Run),
     /// `rdy serve`: the server's settings, targets included.
     Serve(Box<crate::serve::Settings>),
-    /// `--help`.
-    Help,
+    /// `--help`: the overview, or one command's page.
+    Help(help::Page),
     /// `--version`.
     Version,
 }
@@ -87,6 +88,14 @@ impl Mode {
             Mode::Serve => "serve",
         }
     }
+
+    fn help(self) -> help::Page {
+        match self {
+            Mode::Wait => help::Page::Wait,
+            Mode::Check => help::Page::Check,
+            Mode::Serve => help::Page::Serve,
+        }
+    }
 }
 
 /// Parses the arguments after the program name.
@@ -106,10 +115,34 @@ pub fn parse(args: Vec<OsString>, env: Env<'_>) -> Result<Command, UsageError> {
         "wait" => parse_run(Mode::Wait, rest, env),
         "check" => parse_run(Mode::Check, rest, env),
         "serve" => parse_run(Mode::Serve, rest, env),
-        "help" | "-h" | "--help" => Ok(Command::Help),
+        "help" => Ok(Command::Help(help_topic(&rest))),
+        "-h" | "--help" => Ok(Command::Help(help::Page::Overview)),
         "-V" | "--version" => Ok(Command::Version),
+        other if other.starts_with('-') => Err(UsageError::OptionBeforeCommand {
+            option: other.to_owned(),
+            command: command_in(&rest).unwrap_or("wait"),
+        }),
         other => Err(UsageError::UnknownCommand(other.to_owned())),
     }
+}
+
+/// `rdy help wait`: the page of the command named after `help`.
+fn help_topic(rest: &[OsString]) -> help::Page {
+    match command_in(rest) {
+        Some("wait") => help::Page::Wait,
+        Some("check") => help::Page::Check,
+        Some("serve") => help::Page::Serve,
+        _ => help::Page::Overview,
+    }
+}
+
+/// The first command word among `args` (`rdy -q wait …` meant `wait`).
+fn command_in(args: &[OsString]) -> Option<&'static str> {
+    args.iter().find_map(|a| {
+        ["wait", "check", "serve"]
+            .into_iter()
+            .find(|c| a.as_os_str() == *c)
+    })
 }
 
 /// A target string with the options written after it.
@@ -134,13 +167,14 @@ struct CommandLine {
 
 fn parse_run(mode: Mode, args: Vec<OsString>, env: Env<'_>) -> Result<Command, UsageError> {
     let (args, command) = split_command(args);
-    let mut line = read_command_line(args)?;
+    let mut line = read_command_line(args, mode.name())?;
     if line.help {
-        return Ok(Command::Help);
+        return Ok(Command::Help(mode.help()));
     }
     if line.version {
         return Ok(Command::Version);
     }
+    ignored::refuse_on_line(mode == Mode::Check, &line.run_given, &line.run)?;
     let serve_line = std::mem::take(&mut line.serve);
     serve::check_command(mode == Mode::Serve, &serve_line, &line.run_given, &command)?;
     let run = finish(mode, line, command, env)?;
@@ -163,13 +197,14 @@ fn split_command(mut args: Vec<OsString>) -> (Vec<OsString>, Vec<OsString>) {
     }
 }
 
-fn read_command_line(args: Vec<OsString>) -> Result<CommandLine, UsageError> {
+fn read_command_line(
+    args: Vec<OsString>,
+    command: &'static str,
+) -> Result<CommandLine, UsageError> {
+    let unknown = |option: String| UsageError::UnknownOption { option, command };
     let mut line = CommandLine::default();
     let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser
-        .next()
-        .map_err(|e| UsageError::UnknownOption(e.to_string()))?
-    {
+    while let Some(arg) = parser.next().map_err(|e| unknown(e.to_string()))? {
         let (flag, spelled) = match arg {
             Arg::Value(value) => {
                 let text = utf8(value, "a target")?;
@@ -183,7 +218,7 @@ fn read_command_line(args: Vec<OsString>) -> Result<CommandLine, UsageError> {
             Arg::Long(name) => (flags::by_long(name), format!("--{name}")),
         };
         let long = spelled.starts_with("--");
-        let flag = flag.ok_or_else(|| UsageError::UnknownOption(spelled.clone()))?;
+        let flag = flag.ok_or_else(|| unknown(spelled.clone()))?;
         match flag.id {
             Id::Help => line.help = true,
             Id::Version => line.version = true,
@@ -263,6 +298,7 @@ fn finish(
     let from_env = line.targets.is_empty();
     let compose = compose_wait::read(env, from_env)?;
     let (env_run, env_targets) = read_env(env)?;
+    ignored::refuse_in_env(env, !from_env, &env_run)?;
     let proxy = ProxyEnv::from_env(env).map_err(|e| UsageError::Invalid {
         source: Source::Env(e.var),
         given: e.value,
@@ -326,11 +362,17 @@ fn finish(
         },
         client: Default::default(),
     };
-    let targets = line
+    let mut targets = line
         .targets
         .iter()
         .map(|t| targets::build(&t.text, &defaults.under(&t.options), &t.options, &shared))
         .collect::<Result<Vec<_>, _>>()?;
+    let named: Vec<bool> = line
+        .targets
+        .iter()
+        .map(|t| defaults.under(&t.options).name.is_some())
+        .collect();
+    targets::distinct_names(&mut targets, &named);
     let hooks = match mode {
         Mode::Wait => run.then_post.as_deref().unwrap_or_default(),
         Mode::Check | Mode::Serve => &[],
@@ -340,6 +382,9 @@ fn finish(
         .map(|url| targets::hook(url, &defaults, &shared))
         .collect::<Result<Vec<_>, _>>()?;
     let command = Some(command).filter(|c| !c.is_empty()).or(compose.command);
+    if mode == Mode::Wait && command.is_none() {
+        ignored::refuse_supervise(&run, &line.run)?;
+    }
     let program = command.map(|argv| Program {
         argv,
         supervise: run.supervise.unwrap_or(false) || !hooks.is_empty(),

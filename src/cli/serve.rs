@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::Run;
 use super::error::{Source, UsageError};
-use super::flags::{Id, Scope};
+use super::flags::{Id, Scope, WAIT_ONLY};
 use super::options::Given;
 use super::{Env, each_env, non_empty};
 use crate::kube::cache::WatchCache;
@@ -32,15 +32,6 @@ const DEFAULT_MAX_WATCHES: usize = 100;
 const MAX_WATCHES: usize = 10_000;
 const DEFAULT_WATCH_IDLE: Duration = Duration::from_secs(600);
 const MAX_CONNECTIONS: usize = 1 << 20;
-
-/// The options of `rdy wait` that mean nothing to a server.
-const WAIT_ONLY: [Id; 5] = [
-    Id::Supervise,
-    Id::ThenPost,
-    Id::WaitBefore,
-    Id::WaitAfter,
-    Id::Strict,
-];
 
 /// One layer of serve options; `None` means "not set here".
 #[derive(Debug, Default)]
@@ -263,6 +254,15 @@ fn token(file: Option<(Source, PathBuf)>, env: Env<'_>) -> Result<Option<Token>,
                 expected: format!("a readable file that holds the token ({e})"),
             }),
         };
+    }
+    // Set but empty (a Secret key with no value) would serve without a
+    // token while the manifest says otherwise.
+    if env("RDY_TOKEN").is_some_and(|t| t.trim().is_empty()) {
+        return Err(UsageError::Invalid {
+            source: Source::Env("RDY_TOKEN"),
+            given: env("RDY_TOKEN").unwrap_or_default(),
+            expected: "a token; unset RDY_TOKEN to serve without one".to_owned(),
+        });
     }
     let fixed = non_empty(env, "RDY_TOKEN").or_else(|| non_empty(env, "AUTH_TOKEN_BASIC"));
     Ok(fixed.map(|t| Token::Fixed(t.trim().as_bytes().to_vec())))

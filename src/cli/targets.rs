@@ -108,6 +108,28 @@ pub fn build(
     })
 }
 
+/// Gives every target a name no other target has, so each log line says
+/// which one it is about: a name inferred from the host (two targets on
+/// `localhost`) becomes the target as written (without its query or
+/// credentials). A name given with `--name` is kept as given.
+pub fn distinct_names(targets: &mut [Target], named: &[bool]) {
+    let shared: Vec<bool> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            // The same target twice stays as it is: its address would not
+            // tell the two apart either.
+            let mut others = targets.iter().enumerate().filter(|(j, _)| *j != i);
+            others.any(|(_, o)| o.name == t.name && o.address != t.address)
+        })
+        .collect();
+    for ((target, shared), named) in targets.iter_mut().zip(shared).zip(named) {
+        if shared && !named {
+            target.name = target::redacted(&target.address).into_owned();
+        }
+    }
+}
+
 /// Options that mean something for a `k8s:` target.
 const K8S_OPTIONS: [Id; 3] = [Id::Name, Id::Interval, Id::DialTimeout];
 
@@ -228,6 +250,12 @@ fn build_http(
     let follow = options.follow_redirects.unwrap_or(false);
     let system = || Trust::system((shared.env)("SSL_CERT_FILE").as_deref());
     let trust = match (options.insecure, &options.ca) {
+        (Some(true), Some(_)) => {
+            return Err("--insecure and --ca-file cannot be used together: \
+                 --insecure verifies nothing, so the CA file would be ignored; \
+                 keep one (--insecure=false turns it off for one target)"
+                .to_owned());
+        }
         (Some(true), _) => Trust::Insecure,
         (_, Some(ca)) => ca.clone(),
         _ if https => system().map_err(|e| e.to_string())?,

@@ -1,6 +1,6 @@
 //! Blocking requests to the API server over the core's ureq + rustls agent:
 //! a LIST returns one JSON document, a WATCH a stream of JSON lines
-//! (k8s-api.md §3), both bounded by a deadline.
+//! (docs/kubernetes.md §3), both bounded by a deadline.
 //!
 //! Every request carries `Accept: application/json` and
 //! `User-Agent: rdy/<version> (linux/<arch>)`, so the audit log names the
@@ -103,7 +103,7 @@ impl Client {
     }
 
     /// Sends a GET; after a 401 the credentials are fetched again and the
-    /// request is retried once (k8s-api.md §1.2 Rec.).
+    /// request is retried once (docs/kubernetes.md §1.2).
     fn send(&self, path: &str, deadline: Instant) -> Result<Response<Body>, ApiError> {
         for retry in [false, true] {
             let left = deadline.saturating_duration_since(Instant::now());

@@ -1,9 +1,9 @@
 //! Where the API server is and how to talk to it: the pod's service account
 //! (client-go's `rest.InClusterConfig`) or a kubeconfig subset
-//! (k8s-api.md §1). Everything is read and checked before any network
+//! (docs/kubernetes.md §1). Everything is read and checked before any network
 //! activity; what rdy cannot honour is an error naming the field.
 //!
-//! Source order (k8s-api.md §1.1 Rec.): `--kubeconfig` or `$KUBECONFIG`,
+//! Source order (docs/kubernetes.md §1.1): `--kubeconfig` or `$KUBECONFIG`,
 //! then in-cluster, then `~/.kube/config`.
 
 use std::fmt;
@@ -177,6 +177,8 @@ fn from_kubeconfig(
         read_any = true;
         let doc = yaml::parse(&text)
             .map_err(|e| ConfigError(format!("kubeconfig {}: {e}", path.display())))?;
+        check_shape(&doc, &text)
+            .map_err(|e| ConfigError(format!("kubeconfig {}: {e}", path.display())))?;
         merge(&mut merged, &doc, path);
     }
     if !read_any {
@@ -225,6 +227,92 @@ fn from_kubeconfig(
         .field("server", &config.server)
         .emit();
     Ok(config)
+}
+
+/// Refuses a document that is not a kubeconfig, or whose lists have
+/// another shape, naming the field and its line: merged as it is, such a
+/// file would only show up later as "context not found". `text` is the
+/// file `doc` was read from.
+pub fn check_shape(doc: &Value, text: &str) -> Result<(), String> {
+    const LISTS: [(&str, &str); 3] = [
+        ("clusters", "cluster"),
+        ("contexts", "context"),
+        ("users", "user"),
+    ];
+    let at = |key: &str| match top_level_line(text, key) {
+        Some(line) => format!("line {line}: {key}"),
+        None => key.to_owned(),
+    };
+    // An empty file is an empty kubeconfig, as for kubectl.
+    if *doc == Value::Null {
+        return Ok(());
+    }
+    let Value::Object(members) = doc else {
+        return Err("not a kubeconfig: expected a mapping of clusters, contexts and users".into());
+    };
+    if let Some(kind) = doc.get("kind").and_then(Value::as_str)
+        && kind != "Config"
+    {
+        return Err(format!(
+            "{} is {kind:?}, not a kubeconfig's \"Config\"",
+            at("kind")
+        ));
+    }
+    let known = ["clusters", "contexts", "users", "current-context"];
+    if !members.iter().any(|(k, _)| known.contains(&k.as_str())) {
+        return Err(
+            "not a kubeconfig: it has no clusters, contexts, users or current-context".into(),
+        );
+    }
+    for (list, body_key) in LISTS {
+        let Some(value) = doc.get(list) else { continue };
+        let items = match value {
+            Value::Array(items) => items,
+            Value::Null => continue,
+            _ => {
+                return Err(format!(
+                    "{} must be a list of entries (\"- name: …\" with a {body_key}: below), not {}",
+                    at(list),
+                    shape_of(value)
+                ));
+            }
+        };
+        for (i, item) in items.iter().enumerate() {
+            let problem = match item.get("name").and_then(Value::as_str) {
+                _ if !matches!(item, Value::Object(_)) => {
+                    format!("is {}, not a mapping", shape_of(item))
+                }
+                None | Some("") => "has no name".to_owned(),
+                Some(_) => match item.get(body_key) {
+                    None | Some(Value::Object(_)) => continue,
+                    Some(other) => format!("{body_key}: is {}, not a mapping", shape_of(other)),
+                },
+            };
+            return Err(format!("{}: entry {} {problem}", at(list), i + 1));
+        }
+    }
+    Ok(())
+}
+
+/// A YAML value's kind, for an error.
+fn shape_of(value: &Value) -> &'static str {
+    match value {
+        Value::Object(_) => "a mapping",
+        Value::Array(_) => "a list",
+        Value::Null => "empty",
+        _ => "a single value",
+    }
+}
+
+/// The 1-based line of a top-level `key:` in a YAML file.
+fn top_level_line(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| {
+            line.strip_prefix(key)
+                .or_else(|| line.strip_prefix(&format!("\"{key}\"")))
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map(|i| i + 1)
 }
 
 fn merge(merged: &mut Merged, doc: &Value, file: &Path) {
@@ -673,6 +761,12 @@ users:
             (A.replace("current-context: a", "current-context: zz"), "context \"zz\" not found"),
             (A.replace("https://a.example:6443/", "ftp://a"), "is not an http(s) URL"),
             (A.replace("https://a.example:6443/", "http://a.example:8001"), "refusing to send credentials"),
+            (A.replace("contexts:\n- name: a\n  context:", "contexts:\n  a:\n    context:").replace("    cluster: c\n    user: u\n    namespace: ns-a", "      cluster: c"), "line 7: contexts must be a list of entries (\"- name: …\" with a context: below), not a mapping"),
+            (A.replace("users:\n- name: u\n", "users:\n- nom: u\n"), "line 13: users: entry 1 has no name"),
+            (A.replace("  context:\n    cluster: c\n    user: u\n    namespace: ns-a", "  context: c"), "line 7: contexts: entry 1 context: is a single value, not a mapping"),
+            ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n".to_owned(), "line 2: kind is \"Pod\", not a kubeconfig's \"Config\""),
+            ("apiVersion: v1\nmetadata:\n  name: x\n".to_owned(), "not a kubeconfig: it has no clusters, contexts, users or current-context"),
+            ("- a\n- b\n".to_owned(), "not a kubeconfig: expected a mapping"),
         ];
         for (i, (text, says)) in cases.iter().enumerate() {
             let path = d.join(format!("case{i}"));

@@ -1,5 +1,5 @@
 //! What the API server can answer besides the object: `Status` bodies
-//! (k8s-api.md §4), and what each answer means for a waiter — retry, re-list,
+//! (docs/kubernetes.md §4), and what each answer means for a waiter — retry, re-list,
 //! or give up with a reason the user can act on.
 
 use std::fmt;

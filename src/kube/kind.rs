@@ -1,5 +1,5 @@
 //! The kinds rdy can wait for, their kubectl names, and the API resources
-//! behind them (k8s-api.md §2.0).
+//! behind them (docs/kubernetes.md §2.0).
 
 /// An API resource: where it is listed and watched, and how RBAC names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! Kubernetes targets: configuration, a blocking LIST+WATCH client, and
-//! kubectl's readiness rules. `k8s-api.md` in the project docs is the
+//! kubectl's readiness rules. `docs/kubernetes.md` is the
 //! specification followed here; deviations are explained where they are.
 
 pub mod cache;

@@ -1,4 +1,4 @@
-//! LIST then WATCH until a rule says ready (k8s-api.md §3), the way
+//! LIST then WATCH until a rule says ready (docs/kubernetes.md §3), the way
 //! client-go's reflector and `watchtools.UntilWithSync` do it:
 //!
 //! 1. LIST with a field or label selector; its `resourceVersion` seeds the

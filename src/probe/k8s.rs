@@ -147,7 +147,7 @@ impl K8s {
     }
 
     /// Runs `op` on EndpointSlices, and on legacy Endpoints if this server
-    /// does not serve discovery.k8s.io (k8s-api.md §2.7 Rec.).
+    /// does not serve discovery.k8s.io (docs/kubernetes.md §2.7).
     fn with_fallback<T>(
         &self,
         op: impl Fn(Endpoints) -> Result<T, ApiError>,

@@ -130,6 +130,11 @@ pub fn run(signals: Blocked, settings: Settings) -> ! {
     // A probe holds a socket, a name lookup another; a watch holds one.
     let others = 2 * workers + kube.as_ref().map_or(0, |k| k.cache.capacity() + 1);
     let (max_connections, max_draining) = connection_caps(settings.max_connections, others);
+    // Said at start-up, so an empty or forgotten token is not silent.
+    let token = match settings.token {
+        Some(_) => "required",
+        None => "none",
+    };
     let started = Wake::new().and_then(|wake| {
         let wake: &'static Wake = Box::leak(Box::new(wake));
         if let Some(kube) = &kube {
@@ -159,6 +164,7 @@ pub fn run(signals: Blocked, settings: Settings) -> ! {
             .field("listen", address)
             .field("targets", targets.len())
             .field("workers", workers)
+            .field("token", token)
             .emit();
         thread::Builder::new()
             .name("serve".to_owned())

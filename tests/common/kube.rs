@@ -1,7 +1,7 @@
 //! A fake Kubernetes API server on 127.0.0.1 over HTTPS, for testing rdy's
 //! `k8s:` targets without a cluster.
 //!
-//! It speaks the real wire format (`docs/k8s-api.md` in shared docs, §2–§5)
+//! It speaks the real wire format (`docs/kubernetes.md` §2–§5)
 //! rather than a convenient one, because the point is to catch a client that
 //! only works against itself:
 //! - bearer-token authentication with the real 401 body, and a token that
@@ -110,7 +110,7 @@ const fn resource(kind: &'static str, group: &'static str, plural: &'static str)
     }
 }
 
-/// The kinds of `docs/k8s-api.md` §2.0.
+/// The kinds of `docs/kubernetes.md` §2.0.
 pub const RESOURCES: &[Resource] = &[
     resource("Pod", "", "pods"),
     resource("Service", "", "services"),

@@ -103,3 +103,60 @@ impl RealKube {
         name
     }
 }
+
+// Pod Security and dry runs (examples.rs).
+impl RealKube {
+    /// Like [`RealKube::namespace`], with labels such as
+    /// `pod-security.kubernetes.io/enforce: restricted` (set when it is
+    /// created; a second call with the same prefix returns the same one).
+    pub fn namespace_labelled(&self, prefix: &str, labels: &[(&str, &str)]) -> String {
+        let name = format!("{prefix}-{}", std::process::id());
+        let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k:?}:{v:?}")).collect();
+        let body = format!(
+            r#"{{"apiVersion":"v1","kind":"Namespace","metadata":{{"name":"{name}","labels":{{{}}}}}}}"#,
+            labels.join(",")
+        );
+        let response = self.request(
+            "POST",
+            "/api/v1/namespaces",
+            Some(("application/json", &body)),
+        );
+        assert!(
+            response.status == 201 || response.status == 409,
+            "create namespace {name}: {} {}",
+            response.status,
+            response.body
+        );
+        name
+    }
+
+    /// The collection path of an object's kind: `/api/v1/namespaces/NS/pods`,
+    /// `/apis/apps/v1/namespaces/NS/deployments`, or without the namespace
+    /// for cluster-wide kinds.
+    pub fn collection(api_version: &str, kind: &str, namespace: Option<&str>) -> String {
+        let base = match api_version {
+            "v1" => "/api/v1".to_owned(),
+            group => format!("/apis/{group}"),
+        };
+        let lower = kind.to_ascii_lowercase();
+        let plural = match lower.strip_suffix('y') {
+            Some(stem) => format!("{stem}ies"),
+            None if lower.ends_with('s') => format!("{lower}es"),
+            None => format!("{lower}s"),
+        };
+        match namespace {
+            Some(ns) => format!("{base}/namespaces/{ns}/{plural}"),
+            None => format!("{base}/{plural}"),
+        }
+    }
+
+    /// Creates `object` (JSON) with `?dryRun=All`: every admission check
+    /// runs, nothing is stored.
+    pub fn dry_run(&self, collection: &str, object: &str) -> Response {
+        self.request(
+            "POST",
+            &format!("{collection}?dryRun=All"),
+            Some(("application/json", object)),
+        )
+    }
+}

@@ -1,4 +1,4 @@
-//! Jobs by their conditions (k8s-api.md §2.6): `Complete=True` is ready;
+//! Jobs by their conditions (docs/kubernetes.md §2.6): `Complete=True` is ready;
 //! `Failed=True` or `FailureTarget=True` ends the wait at once — kubectl's
 //! `wait --for=condition=complete` and k8s-wait-for would wait forever;
 //! `Suspended=True` keeps waiting and says so. Pod counts are progress only:

@@ -1,4 +1,4 @@
-//! kubectl's readiness rules, one module per kind (k8s-api.md §2). Each
+//! kubectl's readiness rules, one module per kind (docs/kubernetes.md §2). Each
 //! rule reads only the fields it needs and answers with kubectl's own
 //! progress message, so a user sees what `kubectl rollout status` would say.
 

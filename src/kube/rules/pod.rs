@@ -1,4 +1,4 @@
-//! Pods (k8s-api.md §2.4, §2.5, §2.8): the `Ready` condition behind the
+//! Pods (docs/kubernetes.md §2.4, §2.5, §2.8): the `Ready` condition behind the
 //! generation guard, one container by name, or every pod matching a label
 //! selector.
 
@@ -127,7 +127,7 @@ fn container_status<'a>(pod: &'a Value, container: &str) -> Option<&'a Value> {
 }
 
 /// One container of a pod (`?container=`), sidecars and init containers
-/// included (k8s-api.md §2.5).
+/// included (docs/kubernetes.md §2.5).
 pub fn container(pod: &Value, container: &str) -> Verdict {
     let name = name_of(pod);
     let Some(declared) = declared(pod, container) else {

@@ -1,4 +1,4 @@
-//! Services by their ready endpoints (k8s-api.md §2.7): EndpointSlices
+//! Services by their ready endpoints (docs/kubernetes.md §2.7): EndpointSlices
 //! labelled `kubernetes.io/service-name`, possibly several per Service, an
 //! endpoint counted once (by `targetRef.uid`, else its addresses) when
 //! `conditions.ready` is not false (nil means true). A Service with zero

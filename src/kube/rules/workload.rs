@@ -1,5 +1,5 @@
 //! `kubectl rollout status` for Deployments, StatefulSets and DaemonSets
-//! (kubectl `pkg/polymorphichelpers/rollout_status.go`; k8s-api.md §2.1-2.3).
+//! (kubectl `pkg/polymorphichelpers/rollout_status.go`; docs/kubernetes.md §2.1-2.3).
 //! Messages are kubectl's, without the trailing newline.
 
 use super::{Verdict, condition, field, name_of};

@@ -132,11 +132,11 @@ pub fn from_ureq(e: ureq::Error) -> ProbeError {
     match e {
         // rustls reports handshake failures through the stream's io::Error.
         ureq::Error::Io(e) => match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-            Some(tls) => ProbeError::Tls(tls.to_string()),
+            Some(tls) => ProbeError::Tls(tls::describe(tls)),
             None => ProbeError::from_io(e),
         },
         ureq::Error::Timeout(_) => ProbeError::TimedOut,
-        ureq::Error::Rustls(e) => ProbeError::Tls(e.to_string()),
+        ureq::Error::Rustls(e) => ProbeError::Tls(tls::describe(&e)),
         ureq::Error::Tls(e) => ProbeError::Tls(e.to_owned()),
         other => ProbeError::Protocol(other.to_string()),
     }

@@ -1,4 +1,4 @@
-//! Objects shaped as kube-apiserver serves them (`docs/k8s-api.md` §5),
+//! Objects shaped as kube-apiserver serves them (`docs/kubernetes.md` §5),
 //! built from a few numbers so a test states only what matters:
 //!
 //! ```ignore
@@ -693,7 +693,7 @@ impl StatefulSet {
     }
 
     /// `updateStrategy: {type: RollingUpdate}` without a `rollingUpdate`
-    /// block, which sends kubectl to the revision comparison (§2.2 5–6).
+    /// block, which sends kubectl to the revision comparison (docs/kubernetes.md §2.2).
     pub fn bare_rolling_update(mut self) -> StatefulSet {
         self.strategy = Strategy::RollingBare;
         self
