@@ -43,6 +43,7 @@ pub enum Id {
     Expose,
     MaxWatches,
     WatchIdle,
+    For,
 }
 
 /// Where an option may appear and what it affects.
@@ -66,6 +67,8 @@ pub enum Kinds {
     Http,
     /// `icmp://` targets.
     Icmp,
+    /// `k8s:` targets.
+    K8s,
 }
 
 impl Kinds {
@@ -75,6 +78,7 @@ impl Kinds {
             Kinds::All => "every target",
             Kinds::Http => "http(s) targets",
             Kinds::Icmp => "icmp targets",
+            Kinds::K8s => "k8s: targets",
         }
     }
 }
@@ -119,7 +123,7 @@ const fn flag(
     }
 }
 
-use Kinds::{All, Http, Icmp};
+use Kinds::{All, Http, Icmp, K8s};
 use Scope::{Run, Serve, Target};
 
 /// All options, in the order `--help` lists them.
@@ -142,6 +146,11 @@ pub const FLAGS: &[Flag] = &[
     flag(Id::CheckType, "type", None, Some("TARGET_CHECK_TYPE"), Some("TYPE"), Target(All),
         "Check type for an address written without a scheme: tcp, http, https \
          or icmp [default: tcp]. Example: --type http web:8080"),
+    flag(Id::For, "for", None, None, Some("EXPR"), Target(K8s),
+        "Wait for this instead of the kind's rule, in kubectl's syntax: \
+         condition=NAME[=VALUE], jsonpath={PATH}[=VALUE|!=VALUE], create or \
+         delete. Repeat it: all must hold on the same version of the object. \
+         Also ?for=EXPR in the target. Example: --for condition=Ready"),
     flag(Id::Method, "method", Some('X'), Some("HTTP_METHOD"), Some("METHOD"), Target(Http),
         "HTTP method: GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS; no body is \
          sent [default: GET]. Example: -X HEAD"),

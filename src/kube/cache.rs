@@ -14,7 +14,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::client::Client;
+use super::discovery;
 use super::error::ApiError;
+use super::object::Api;
 use super::watch::{self, Objects, Observer, Query};
 use crate::log;
 
@@ -84,6 +86,16 @@ pub struct WatchCache {
     changed: AtomicBool,
     /// Wakes whoever waits for changes (the server's event loop).
     notify: OnceLock<Notify>,
+    /// Whether discovery is being read, and its last failure.
+    discovery: Mutex<Discovering>,
+    discovered: Condvar,
+}
+
+/// The state of the discovery thread.
+#[derive(Debug, Default)]
+struct Discovering {
+    running: bool,
+    failed: Option<(String, Instant)>,
 }
 
 impl std::fmt::Debug for WatchCache {
@@ -103,7 +115,73 @@ impl WatchCache {
             idle,
             changed: AtomicBool::new(false),
             notify: OnceLock::new(),
+            discovery: Mutex::new(Discovering::default()),
+            discovered: Condvar::new(),
         })
+    }
+
+    /// The resource `written` names, from the discovery table in memory.
+    /// Without a table, or when the name is missing from one older than
+    /// [`discovery::FRESH`], discovery is read on a thread of its own and
+    /// this waits up to `first_sync` for it.
+    pub fn resolve(
+        self: &Arc<Self>,
+        written: &str,
+        first_sync: Duration,
+    ) -> Result<Api, CacheError> {
+        let until = Instant::now() + first_sync;
+        let mut state = self.discovery.lock().unwrap_or_else(|p| p.into_inner());
+        // Bounded by `first_sync`, like `objects`.
+        loop {
+            let fresh = discovery::age().is_some_and(|age| age < discovery::FRESH);
+            match discovery::cached(written) {
+                Some(Some(resource)) => return Ok(Api::Found(resource)),
+                Some(None) if fresh => {
+                    return Err(CacheError::NotServed(format!(
+                        "the cluster serves no resource {written:?} yet"
+                    )));
+                }
+                _ => {}
+            }
+            match &state.failed {
+                Some((why, at)) if !state.running && at.elapsed() < discovery::FRESH => {
+                    return Err(CacheError::Api(why.clone()));
+                }
+                _ if !state.running => {
+                    state.running = true;
+                    let (cache, name) = (self.clone(), written.to_owned());
+                    let spawned = std::thread::Builder::new()
+                        .stack_size(512 * 1024)
+                        .spawn(move || cache.discover(&name));
+                    if let Err(e) = spawned {
+                        state.running = false;
+                        return Err(CacheError::Api(format!("cannot start discovery: {e}")));
+                    }
+                }
+                _ => {}
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(CacheError::Syncing);
+            }
+            state = self
+                .discovered
+                .wait_timeout(state, left)
+                .map(|(s, _)| s)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+
+    /// The discovery thread: reads the table once and wakes the waiters.
+    fn discover(&self, written: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let result = discovery::resolve(&self.client, written, true, deadline);
+        let mut state = self.discovery.lock().unwrap_or_else(|p| p.into_inner());
+        state.running = false;
+        state.failed = result.err().map(|e| (e.to_string(), Instant::now()));
+        self.discovered.notify_all();
+        drop(state);
+        self.changed();
     }
 
     /// Sets what is called after every change of state (the first call

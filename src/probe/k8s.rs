@@ -8,12 +8,16 @@ use std::time::{Duration, Instant};
 use super::ProbeError;
 use crate::kube::cache::{CacheError, WatchCache};
 use crate::kube::client::Client;
+use crate::kube::discovery;
 use crate::kube::error::ApiError;
-use crate::kube::kind::{ENDPOINTS, Kind};
-use crate::kube::object::Endpoints;
+use crate::kube::kind::{ENDPOINTS, Kind, SERVICES};
+use crate::kube::object::Api;
 use crate::kube::rules::Verdict;
 use crate::kube::target::ObjectRef;
-use crate::kube::watch::{self, Objects, Progress, WatchError};
+use crate::kube::watch::{self, Backoff, Objects, Progress, WatchError};
+
+/// Watches one resource, reporting progress: `K8s::wait`'s inner step.
+type WatchOn<'a> = dyn FnMut(&Api, &mut dyn FnMut(Progress<'_>)) -> Result<String, WatchError> + 'a;
 
 /// A single LIST gets at least this long, whatever `--dial-timeout` says:
 /// TLS to the API server plus a credential plugin exceed a 1 s budget.
@@ -74,15 +78,21 @@ impl K8s {
         if let Some(cache) = self.cache.get() {
             return self.cached_verdict(cache, deadline);
         }
-        let run = |endpoints| {
+        let run = |api: &Api| {
             let objects = watch::list_once(
                 &self.client,
-                &self.object.query(&self.namespace, endpoints),
+                &self.object.query(&self.namespace, api),
                 deadline,
             )?;
-            Ok(self.object.judge(endpoints, &objects))
+            Ok(self.object.judge(api, &objects))
         };
-        let verdict = self.with_fallback(run).map_err(|e| self.api_error(e))?;
+        let verdict = match self.object.kind {
+            Kind::Other => match self.resolve(false, deadline)? {
+                Some(api) => run(&api).map_err(|e| self.api_error(e, &api))?,
+                None => return Err(ProbeError::NotReady(self.not_served())),
+            },
+            _ => self.with_fallback(run)?,
+        };
         match verdict {
             Verdict::Ready(_) => Ok(()),
             Verdict::Waiting(message) => Err(ProbeError::NotReady(message)),
@@ -92,16 +102,21 @@ impl K8s {
 
     fn cached_verdict(&self, cache: &Arc<WatchCache>, deadline: Instant) -> Result<(), ProbeError> {
         let first_sync = deadline.saturating_duration_since(Instant::now());
-        let verdict = |endpoints| {
-            let query = self.object.query(&self.namespace, endpoints);
+        let verdict = |api: &Api| {
+            let query = self.object.query(&self.namespace, api);
             let objects = cache.objects(&query, first_sync)?;
-            Ok(self.object.judge(endpoints, &objects))
+            Ok(self.object.judge(api, &objects))
         };
-        let verdict = match verdict(Endpoints::Slices) {
-            Err(CacheError::NotServed(_)) if self.object.kind == Kind::Service => {
-                verdict(Endpoints::Legacy)
-            }
-            other => other,
+        let verdict = match self.object.kind {
+            Kind::Other => cache
+                .resolve(&self.object.resource, first_sync)
+                .and_then(|api| verdict(&api)),
+            _ => match verdict(&Api::Slices) {
+                Err(CacheError::NotServed(_)) if self.object.kind == Kind::Service => {
+                    verdict(&Api::Legacy)
+                }
+                other => other,
+            },
         };
         match verdict {
             Ok(Verdict::Ready(_)) => Ok(()),
@@ -118,9 +133,9 @@ impl K8s {
         deadline: Option<Instant>,
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<(), ProbeError> {
-        let mut run = |endpoints| {
-            let query = self.object.query(&self.namespace, endpoints);
-            let judge = |objects: &Objects| self.object.judge(endpoints, objects);
+        let mut run = |api: &Api, progress: &mut dyn FnMut(Progress<'_>)| {
+            let query = self.object.query(&self.namespace, api);
+            let judge = |objects: &Objects| self.object.judge(api, objects);
             watch::watch_until(
                 &self.client,
                 &query,
@@ -130,39 +145,95 @@ impl K8s {
                 progress,
             )
         };
-        let result = match run(Endpoints::Slices) {
-            Err(WatchError::Api(ApiError::NotServed { .. }))
-                if self.object.kind == Kind::Service =>
-            {
-                run(Endpoints::Legacy)
-            }
-            other => other,
+        let (result, api) = match self.object.kind {
+            Kind::Other => self.wait_served(deadline, progress, &mut run),
+            _ => match run(&Api::Slices, progress) {
+                Err(WatchError::Api(ApiError::NotServed { .. }))
+                    if self.object.kind == Kind::Service =>
+                {
+                    (run(&Api::Legacy, progress), Api::Legacy)
+                }
+                other => (other, Api::Slices),
+            },
         };
         match result {
             Ok(_) => Ok(()),
             Err(WatchError::Failed(message)) => Err(ProbeError::Fatal(message)),
             Err(WatchError::TimedOut(message)) => Err(ProbeError::NotReady(message)),
-            Err(WatchError::Api(e)) => Err(self.api_error(e)),
+            Err(WatchError::Api(e)) => Err(self.api_error(e, &api)),
         }
+    }
+
+    /// Waits for a discovered resource: while the cluster does not serve
+    /// it (its CRD is not installed yet), discovery is read again with
+    /// backoff; once it is, its objects are watched. Returns the outcome
+    /// and the resource last watched.
+    fn wait_served(
+        &self,
+        deadline: Option<Instant>,
+        progress: &mut dyn FnMut(Progress<'_>),
+        run: &mut WatchOn<'_>,
+    ) -> (Result<String, WatchError>, Api) {
+        let mut backoff = Backoff::default();
+        let (mut refresh, mut told) = (false, false);
+        let limit = deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(315_360_000));
+        loop {
+            match discovery::resolve(&self.client, &self.object.resource, refresh, limit) {
+                Ok(Some(resource)) => {
+                    let api = Api::Found(resource);
+                    match run(&api, progress) {
+                        // Served no more (the CRD was deleted): look again.
+                        Err(WatchError::Api(ApiError::NotServed { .. })) => {}
+                        other => return (other, api),
+                    }
+                }
+                Ok(None) if !told => {
+                    progress(Progress::Verdict(&Verdict::Waiting(self.not_served())));
+                    told = true;
+                }
+                Ok(None) => {}
+                Err(e) if e.is_fatal() => return (Err(WatchError::Api(e)), Api::Slices),
+                Err(e) => progress(Progress::Retrying(&e, Duration::ZERO)),
+            }
+            refresh = true;
+            let pause = backoff.next(None);
+            if Instant::now() + pause >= limit {
+                std::thread::sleep(limit.saturating_duration_since(Instant::now()));
+                return (Err(WatchError::TimedOut(self.not_served())), Api::Slices);
+            }
+            std::thread::sleep(pause);
+        }
+    }
+
+    /// Resolves a discovered resource (`None`: not served).
+    fn resolve(&self, refresh: bool, deadline: Instant) -> Result<Option<Api>, ProbeError> {
+        discovery::resolve(&self.client, &self.object.resource, refresh, deadline)
+            .map(|found| found.map(Api::Found))
+            .map_err(|e| self.api_error(e, &Api::Slices))
+    }
+
+    /// `the cluster serves no resource "certificate.cert-manager.io" yet`.
+    fn not_served(&self) -> String {
+        format!(
+            "the cluster serves no resource {:?} yet",
+            self.object.resource
+        )
     }
 
     /// Runs `op` on EndpointSlices, and on legacy Endpoints if this server
     /// does not serve discovery.k8s.io (k8s-api.md §2.7 Rec.).
-    fn with_fallback<T>(
-        &self,
-        op: impl Fn(Endpoints) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
-        match op(Endpoints::Slices) {
+    fn with_fallback<T>(&self, op: impl Fn(&Api) -> Result<T, ApiError>) -> Result<T, ProbeError> {
+        match op(&Api::Slices) {
             Err(ApiError::NotServed { .. }) if self.object.kind == Kind::Service => {
-                op(Endpoints::Legacy)
+                op(&Api::Legacy).map_err(|e| self.api_error(e, &Api::Legacy))
             }
-            other => other,
+            other => other.map_err(|e| self.api_error(e, &Api::Slices)),
         }
     }
 
     /// An API error as the line a user reads; a 403 also says which Role
     /// rule and which `kubectl auth can-i` check would settle it.
-    fn api_error(&self, error: ApiError) -> ProbeError {
+    fn api_error(&self, error: ApiError, api: &Api) -> ProbeError {
         let fatal = error.is_fatal();
         let text = match &error {
             ApiError::Forbidden { message } => {
@@ -171,11 +242,23 @@ impl K8s {
                     .split_once("cannot ")
                     .and_then(|(_, rest)| rest.split(' ').next())
                     .unwrap_or("list");
-                let resource = match self.object.kind {
-                    Kind::Service if message.contains("\"endpoints\"") => ENDPOINTS,
-                    kind => kind.resource(),
+                let (group, plural, namespaced) = match (self.object.kind, api) {
+                    (_, Api::Found(r)) => (r.group.as_str(), r.plural.as_str(), r.namespaced),
+                    // Discovery itself was refused.
+                    (Kind::Other, _) => return ProbeError::Fatal(message.clone()),
+                    (Kind::Service, _) if !self.object.expect.is_empty() => {
+                        (SERVICES.group, SERVICES.plural, true)
+                    }
+                    (Kind::Service, _) if message.contains("\"endpoints\"") => {
+                        (ENDPOINTS.group, ENDPOINTS.plural, true)
+                    }
+                    (kind, _) => {
+                        let r = kind.resource();
+                        (r.group, r.plural, true)
+                    }
                 };
-                ApiError::forbidden_hint(message, verb, resource, &self.namespace)
+                let namespace = namespaced.then_some(self.namespace.as_str());
+                ApiError::forbidden_hint(message, verb, group, plural, namespace)
             }
             other => other.to_string(),
         };
