@@ -146,6 +146,8 @@ pub fn find<'a>(table: &'a [ApiResource], written: &str) -> Option<&'a ApiResour
 
 /// The process-wide table and when it was read.
 static TABLE: Mutex<Option<(Vec<ApiResource>, Instant)>> = Mutex::new(None);
+/// Held while discovery is read.
+static READING: Mutex<()> = Mutex::new(());
 
 /// A name missing from a table younger than this is not looked up again
 /// (for `rdy serve`, whose requests must not each cost discovery).
@@ -161,6 +163,14 @@ pub fn resolve(
     deadline: Instant,
 ) -> Result<Option<ApiResource>, ApiError> {
     if !refresh && let Some(found) = cached(written) {
+        return Ok(found);
+    }
+    // One reader at a time: targets resolving at once share one read.
+    let asked = Instant::now();
+    let _reading = READING.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(found) = cached(written)
+        && (!refresh || age().is_some_and(|age| age < asked.elapsed()))
+    {
         return Ok(found);
     }
     let mut table = Vec::new();
