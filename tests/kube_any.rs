@@ -150,6 +150,19 @@ fn a_secret_key_added_while_waiting() {
     kube.rdy("admin", &["check", &format!("k8s:{ns}/secrets/tls")])
         .run()
         .expect(0, "is ready ✓");
+    let compare = kube
+        .rdy(
+            "admin",
+            &[
+                "check",
+                &format!("k8s:{ns}/secret/tls"),
+                "--for",
+                r"jsonpath={.data.tls\.crt}=eA==",
+            ],
+        )
+        .run();
+    compare.expect(1, r#"{.data.tls\\.crt} does not match yet"#);
+    assert!(!compare.stderr.contains("c2VjcmV0"), "{}", compare.stderr);
     let mut wait = kube.rdy("admin", &["wait", "-t", "25s", &target]).spawn();
     wait.wait_for(r#"has no key \"tls.key\" yet"#);
     kube.patch(
@@ -313,8 +326,12 @@ fn serve_answers_for_custom_resources_within_the_exposure() {
     let (ns, group, short) = setup(&kube, "serve", "Widget");
     let path = make(&kube, &group, "Widget", &ns, "a", NOT_READY);
     let expose = format!("{ns}/widgets.{group}");
-    let server =
-        Server::with(kube.rdy("admin", &serve_args("127.0.0.1:0", &["--expose", &expose])));
+    let target = format!("k8s:{ns}/widget.{group}/a");
+    let server = Server::with(kube.rdy(
+        "admin",
+        &serve_args("127.0.0.1:0", &["--expose", &expose, &target]),
+    ));
+    assert_eq!(server.get("/all").status, 503);
     let url = |resource: &str, name: &str| format!("/api/healthz/{ns}/{resource}/{name}");
     let answer = server.get(&url(&format!("widget.{group}"), "a"));
     assert_eq!(answer.status, 503, "{}", answer.body);
@@ -325,6 +342,7 @@ fn serve_answers_for_custom_resources_within_the_exposure() {
     );
     kube.patch_status(&path, READY);
     assert!(eventually(|| server.get(&url(&short, "a")).status == 200));
+    assert!(eventually(|| server.get("/all").status == 200));
     let json = server.get(&format!("{}?format=json", url(&short, "a")));
     assert!(
         json.body

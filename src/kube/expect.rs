@@ -113,8 +113,9 @@ fn split_comparison(text: &str) -> (&str, Option<(bool, &str)>) {
 
 impl Expect {
     /// Whether it holds for the object (`None`: it does not exist), with
-    /// what was seen, for progress lines.
-    fn holds(&self, object: Option<&Value>) -> Result<(), String> {
+    /// what was seen, for progress lines; values seen are told only when
+    /// `reveal` (never for a Secret).
+    fn holds(&self, object: Option<&Value>, reveal: bool) -> Result<(), String> {
         let Some(object) = object else {
             return match self {
                 Expect::Delete => Ok(()),
@@ -140,7 +141,8 @@ impl Expect {
                 match (ok, found.is_empty()) {
                     (true, _) => Ok(()),
                     (false, true) => Err(format!("{text} does not exist yet")),
-                    (false, false) => Err(format!("{text} is {:?}", seen.join(","))),
+                    (false, false) if reveal => Err(format!("{text} is {:?}", seen.join(","))),
+                    (false, false) => Err(format!("{text} does not match yet")),
                 }
             }
         }
@@ -178,11 +180,11 @@ fn condition(object: &Value, name: &str, value: &str) -> Result<(), String> {
 }
 
 /// All conditions on the one object of `objects` (the same version): the
-/// verdict of `--for`.
-pub fn judge(what: &str, expects: &[Expect], objects: &[&Value]) -> Verdict {
+/// verdict of `--for`. `reveal` lets progress lines quote field values.
+pub fn judge(what: &str, expects: &[Expect], objects: &[&Value], reveal: bool) -> Verdict {
     let object = objects.first().copied();
     for expect in expects {
-        if let Err(why) = expect.holds(object) {
+        if let Err(why) = expect.holds(object, reveal) {
             return Verdict::Waiting(format!("waiting for {what}: {why}"));
         }
     }
@@ -196,7 +198,7 @@ mod tests {
 
     fn holds(expr: &str, object: Option<&str>) -> Result<(), String> {
         let object = object.map(|o| json::parse(o.as_bytes()).unwrap());
-        parse(expr).unwrap().holds(object.as_ref())
+        parse(expr).unwrap().holds(object.as_ref(), true)
     }
 
     const OBJ: &str = r#"{"metadata":{"generation":2},"status":{"observedGeneration":2,"phase":"Running","conditions":[{"type":"Ready","status":"True"},{"type":"Synced","status":"False","observedGeneration":1}],"lb":{"ingress":[]}}}"#;
@@ -237,6 +239,11 @@ mod tests {
         assert!(holds("delete", obj).is_err());
         assert_eq!(holds("delete", None), Ok(()));
         assert!(holds("condition=Ready", None).is_err());
+        let secret = json::parse(br#"{"data":{"password":"aHVudGVyMg=="}}"#).unwrap();
+        let why = parse("jsonpath={.data.password}=eA==")
+            .unwrap()
+            .holds(Some(&secret), false);
+        assert_eq!(why, Err("{.data.password} does not match yet".into()));
     }
 
     #[test]

@@ -60,7 +60,10 @@ impl ObjectRef {
         let name = self.name();
         let kind = self.kind;
         if !self.expect.is_empty() {
-            return expect::judge(&self.display(), &self.expect, &all);
+            // A Secret's values are never logged, not even in progress lines.
+            let secret =
+                matches!(api, Api::Found(r) if r.group.is_empty() && r.plural == "secrets");
+            return expect::judge(&self.display(), &self.expect, &all, !secret);
         }
         match (kind, api) {
             (_, Api::Found(resource)) => self.judge_found(resource, all.first().copied()),
