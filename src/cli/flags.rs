@@ -224,10 +224,11 @@ pub const FLAGS: &[Flag] = &[
         "Answer 429 beyond N requests per PERIOD (a token bucket; /self is \
          exempt). Also RATE_LIMIT=N with RATE_LIMIT_PERIOD=PERIOD. \
          Example: --rate-limit 3600/1h"),
-    flag(Id::Expose, "expose", None, Some("RDY_EXPOSE"), Some("NS[/KIND]"), Serve,
-        "Let /api/healthz/NS/KIND/NAME answer for this namespace (and kind); \
-         repeat it, or give the variable a comma list. Anything else is 404 \
-         [default: the server's own namespace]. Example: --expose prod/deployment"),
+    flag(Id::Expose, "expose", None, Some("RDY_EXPOSE"), Some("NS[/RESOURCE]"), Serve,
+        "Let /api/healthz/NS/RESOURCE/NAME answer for this namespace (and \
+         kind or resource, by any of its names); repeat it, or give the \
+         variable a comma list. Anything else is 404 [default: the server's \
+         own namespace]. Example: --expose prod/deployment"),
     flag(Id::MaxWatches, "max-watches", None, Some("RDY_MAX_WATCHES"), Some("N"), Serve,
         "Kubernetes objects watched at once at most; a request for one more \
          gets 503 [default: 100]."),

@@ -88,7 +88,13 @@ impl K8s {
         };
         let verdict = match self.object.kind {
             Kind::Other => match self.resolve(false, deadline)? {
-                Some(api) => run(&api).map_err(|e| self.api_error(e, &api))?,
+                Some(api) => match run(&api) {
+                    // Its CRD was deleted since discovery was read.
+                    Err(ApiError::NotServed { .. }) => {
+                        return Err(ProbeError::NotReady(self.not_served()));
+                    }
+                    other => other.map_err(|e| self.api_error(e, &api))?,
+                },
                 None => return Err(ProbeError::NotReady(self.not_served())),
             },
             _ => self.with_fallback(run)?,
