@@ -7,7 +7,7 @@
 mod common;
 
 use common::eventually;
-use common::kube::{FakeApi, Verb};
+use common::kube::{Canned, FakeApi, Verb};
 use common::realkube::{RealKube, realkube};
 use common::serve::{Server, serve_args};
 use serde_json::json;
@@ -452,4 +452,31 @@ fn a_change_is_seen_within_one_watch_event() {
         requests.iter().map(|r| &r.path).collect::<Vec<_>>()
     );
     assert_eq!(api.count(Verb::Watch, collection), 1);
+}
+
+#[test]
+fn discovery_refused_is_exit_3_and_unavailable_is_retried() {
+    let api = FakeApi::start();
+    api.apply(widget(true));
+    api.fail_next(
+        "/api",
+        Canned::raw(
+            403,
+            "application/json",
+            r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"forbidden: User \"system:serviceaccount:app:waiter\" cannot get path \"/api\"","reason":"Forbidden","details":{},"code":403}"#,
+        ),
+    );
+    api.kubeconfig()
+        .configure(common::Rdy::new(&["check", "k8s:wdg/a"]))
+        .run()
+        .expect(
+            3,
+            "granted to every authenticated user by the ClusterRole system:discovery",
+        );
+    api.fail_next("/api", Canned::service_unavailable("etcd is slow"));
+    api.kubeconfig()
+        .configure(common::Rdy::new(&["wait", "-t", "20s", "k8s:wdg/a"]))
+        .run()
+        .expect(0, "wdg/a is ready ✓")
+        .expect(0, "etcd is slow");
 }

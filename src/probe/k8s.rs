@@ -251,7 +251,12 @@ impl K8s {
                 let (group, plural, namespaced) = match (self.object.kind, api) {
                     (_, Api::Found(r)) => (r.group.as_str(), r.plural.as_str(), r.namespaced),
                     // Discovery itself was refused.
-                    (Kind::Other, _) => return ProbeError::Fatal(message.clone()),
+                    (Kind::Other, _) => {
+                        return ProbeError::Fatal(format!(
+                            "{message}; hint: API discovery (GET /api, /apis) is granted to \
+                             every authenticated user by the ClusterRole system:discovery"
+                        ));
+                    }
                     (Kind::Service, _) if !self.object.expect.is_empty() => {
                         (SERVICES.group, SERVICES.plural, true)
                     }
