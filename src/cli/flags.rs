@@ -147,10 +147,9 @@ pub const FLAGS: &[Flag] = &[
         "Check type for an address written without a scheme: tcp, http, https \
          or icmp [default: tcp]. Example: --type http web:8080"),
     flag(Id::For, "for", None, None, Some("EXPR"), Target(K8s),
-        "Wait for this instead of the kind's rule, in kubectl's syntax: \
-         condition=NAME[=VALUE], jsonpath={PATH}[=VALUE|!=VALUE], create or \
-         delete. Repeat it: all must hold on the same version of the object. \
-         Also ?for=EXPR in the target. Example: --for condition=Ready"),
+        "Wait for this instead of the kind's rule (kubectl's syntax: condition=, \
+         jsonpath=, create, delete); repeatable, all on one version. \
+         Example: --for condition=Ready"),
     flag(Id::Method, "method", Some('X'), Some("HTTP_METHOD"), Some("METHOD"), Target(Http),
         "HTTP method: GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS; no body is \
          sent [default: GET]. Example: -X HEAD"),

@@ -86,17 +86,11 @@ pub struct WatchCache {
     changed: AtomicBool,
     /// Wakes whoever waits for changes (the server's event loop).
     notify: OnceLock<Notify>,
-    /// Whether discovery is being read, and its last failure.
-    discovery: Mutex<Discovering>,
-    discovered: Condvar,
 }
 
-/// The state of the discovery thread.
-#[derive(Debug, Default)]
-struct Discovering {
-    running: bool,
-    failed: Option<(String, Instant)>,
-}
+/// The collection of the entry that reads API discovery instead of
+/// watching: not a path any resource has.
+const DISCOVERY: &str = "discovery";
 
 impl std::fmt::Debug for WatchCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -115,73 +109,36 @@ impl WatchCache {
             idle,
             changed: AtomicBool::new(false),
             notify: OnceLock::new(),
-            discovery: Mutex::new(Discovering::default()),
-            discovered: Condvar::new(),
         })
     }
 
     /// The resource `written` names, from the discovery table in memory.
     /// Without a table, or when the name is missing from one older than
-    /// [`discovery::FRESH`], discovery is read on a thread of its own and
-    /// this waits up to `first_sync` for it.
+    /// [`discovery::FRESH`], discovery is read by an entry of its own (a
+    /// thread, like a watch) and this waits up to `first_sync` for it.
     pub fn resolve(
         self: &Arc<Self>,
         written: &str,
         first_sync: Duration,
     ) -> Result<Api, CacheError> {
-        let until = Instant::now() + first_sync;
-        let mut state = self.discovery.lock().unwrap_or_else(|p| p.into_inner());
-        // Bounded by `first_sync`, like `objects`.
-        loop {
-            let fresh = discovery::age().is_some_and(|age| age < discovery::FRESH);
-            match discovery::cached(written) {
-                Some(Some(resource)) => return Ok(Api::Found(resource)),
-                Some(None) if fresh => {
-                    return Err(CacheError::NotServed(format!(
-                        "the cluster serves no resource {written:?} yet"
-                    )));
-                }
-                _ => {}
+        let fresh = || discovery::age().is_some_and(|age| age < discovery::FRESH);
+        match discovery::cached(written) {
+            Some(Some(resource)) => return Ok(Api::Found(resource)),
+            Some(None) if fresh() => {}
+            _ => {
+                let reading = Query {
+                    collection: DISCOVERY.to_owned(),
+                    selector: watch::Selector::Name(String::new()),
+                };
+                self.objects(&reading, first_sync)?;
             }
-            match &state.failed {
-                Some((why, at)) if !state.running && at.elapsed() < discovery::FRESH => {
-                    return Err(CacheError::Api(why.clone()));
-                }
-                _ if !state.running => {
-                    state.running = true;
-                    let (cache, name) = (self.clone(), written.to_owned());
-                    let spawned = std::thread::Builder::new()
-                        .stack_size(512 * 1024)
-                        .spawn(move || cache.discover(&name));
-                    if let Err(e) = spawned {
-                        state.running = false;
-                        return Err(CacheError::Api(format!("cannot start discovery: {e}")));
-                    }
-                }
-                _ => {}
-            }
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(CacheError::Syncing);
-            }
-            state = self
-                .discovered
-                .wait_timeout(state, left)
-                .map(|(s, _)| s)
-                .unwrap_or_else(|p| p.into_inner().0);
         }
-    }
-
-    /// The discovery thread: reads the table once and wakes the waiters.
-    fn discover(&self, written: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let result = discovery::resolve(&self.client, written, true, deadline);
-        let mut state = self.discovery.lock().unwrap_or_else(|p| p.into_inner());
-        state.running = false;
-        state.failed = result.err().map(|e| (e.to_string(), Instant::now()));
-        self.discovered.notify_all();
-        drop(state);
-        self.changed();
+        match discovery::cached(written) {
+            Some(Some(resource)) => Ok(Api::Found(resource)),
+            _ => Err(CacheError::NotServed(format!(
+                "the cluster serves no resource {written:?} yet"
+            ))),
+        }
     }
 
     /// Sets what is called after every change of state (the first call
@@ -277,6 +234,9 @@ impl WatchCache {
 
     /// The reflector thread of one entry; removes it when it stops.
     fn follow(&self, entry: &Arc<Entry>) {
+        if entry.query.collection == DISCOVERY {
+            return self.discover(entry);
+        }
         log::debug("Watching")
             .field("query", entry.query.list_path())
             .emit();
@@ -296,6 +256,29 @@ impl WatchCache {
         log::debug("Stopped watching an idle object")
             .field("query", entry.query.list_path())
             .emit();
+    }
+}
+
+impl WatchCache {
+    /// The discovery entry's thread: reads the table once, answers the
+    /// waiters, and leaves; a failure is kept for [`discovery::FRESH`] so
+    /// that requests do not each read discovery again.
+    fn discover(&self, entry: &Arc<Entry>) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let result = discovery::resolve(&self.client, "", true, deadline);
+        let failed = result.is_err();
+        let mut state = entry.lock();
+        match result {
+            Ok(_) => state.objects = Some(Arc::default()),
+            Err(e) => state.error = Some(CacheError::Api(e.to_string())),
+        }
+        entry.synced.notify_all();
+        drop(state);
+        self.changed();
+        if failed {
+            std::thread::sleep(discovery::FRESH);
+        }
+        self.lock().retain(|e| !Arc::ptr_eq(e, entry));
     }
 }
 

@@ -3,7 +3,7 @@
 //! optionally `.GROUP`).
 //!
 //! rdy reads aggregated discovery (`apidiscovery.k8s.io/v2`, GA in
-//! Kubernetes 1.30; `v2beta1` since 1.27): `GET /api` and `GET /apis` with
+//! Kubernetes 1.30, v2): `GET /api` and `GET /apis` with
 //! `Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList`
 //! return every group, version and resource in two requests, where the
 //! legacy documents need one request per group version. The table is kept
@@ -18,11 +18,10 @@ use super::client::Client;
 use super::error::ApiError;
 use crate::json::Value;
 
-/// The aggregated discovery media types, newest first, then plain JSON
-/// (which older servers answer with the legacy documents).
-pub const ACCEPT: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,\
-                          application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,\
-                          application/json";
+/// The aggregated discovery media type, then plain JSON (which older
+/// servers answer with the legacy documents).
+pub const ACCEPT: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
 
 /// A served resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,10 +32,8 @@ pub struct ApiResource {
     pub version: String,
     /// `certificates`.
     pub plural: String,
-    /// `certificate`.
+    /// `certificate`: the kind in lower case.
     pub singular: String,
-    /// `Certificate`.
-    pub kind: String,
     /// `cert`, `certs`.
     pub short: Vec<String>,
     /// Namespaced, or cluster-scoped.
@@ -58,10 +55,7 @@ impl ApiResource {
 
     /// Whether `name` (lower case, without group) names this resource.
     fn named(&self, name: &str) -> bool {
-        self.plural == name
-            || self.singular == name
-            || self.kind.eq_ignore_ascii_case(name)
-            || self.short.iter().any(|s| s == name)
+        self.plural == name || self.singular == name || self.short.iter().any(|s| s == name)
     }
 }
 
@@ -81,7 +75,7 @@ pub fn parse(document: &Value) -> Result<Vec<ApiResource>, DiscoveryError> {
     let kind = document.get("kind").and_then(Value::as_str).unwrap_or("");
     if kind != "APIGroupDiscoveryList" {
         return Err(DiscoveryError(format!(
-            "the server sent {kind:?}, not aggregated discovery (APIGroupDiscoveryList, Kubernetes 1.27+)"
+            "the server sent {kind:?}, not aggregated discovery (APIGroupDiscoveryList v2, Kubernetes 1.30+)"
         )));
     }
     let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
@@ -107,12 +101,8 @@ pub fn parse(document: &Value) -> Result<Vec<ApiResource>, DiscoveryError> {
                 out.push(ApiResource {
                     group: name.to_owned(),
                     version: v.clone(),
+                    // The kind in lower case, which kubectl also matches.
                     singular: text(r, "singularResource"),
-                    kind: r
-                        .at(&["responseKind", "kind"])
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_owned(),
                     short: r
                         .get("shortNames")
                         .map(Value::items)

@@ -132,6 +132,8 @@ pub fn check(
     if object.kind == Kind::Other {
         api = match cache.resolve(&object.resource, first_sync) {
             Ok(api) => api,
+            // No such resource, so no such object (yet).
+            Err(CacheError::NotServed(_)) => return Health::Missing,
             Err(e) => return Health::Unavailable(e),
         };
         let Api::Found(found) = &api else {

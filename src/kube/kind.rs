@@ -87,10 +87,6 @@ pub enum Kind {
     Other,
 }
 
-/// The kind names accepted; quoted in error messages.
-pub const KINDS: &str = "pod (po), pods?selector=…, deployment (deploy), statefulset (sts), \
-                         daemonset (ds), job, service (svc)";
-
 impl Kind {
     /// kubectl's names, short names and plurals, case-insensitively, with
     /// or without their group (`deployments.apps`). `pods` is the

@@ -7,7 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::expect::{self, Expect};
-use super::kind::{self, KINDS, Kind};
+use super::kind::{self, Kind};
 use crate::{duration, percent};
 
 /// The prefix of Kubernetes targets.
@@ -68,10 +68,7 @@ impl fmt::Display for InvalidRef {
             InvalidRef::Shape => f.write_str(
                 "expected k8s:[NAMESPACE/]KIND/NAME[?options] or k8s:[NAMESPACE/]pods?selector=LABELS",
             ),
-            InvalidRef::Kind(k, meant) => write!(
-                f,
-                "unknown kind {k:?}: did you mean {meant:?}? (built-in: {KINDS}; other resources are found through API discovery)"
-            ),
+            InvalidRef::Kind(k, meant) => write!(f, "unknown kind {k:?}; did you mean {meant:?}?"),
             InvalidRef::Name(n) => write!(
                 f,
                 "{n:?} is not a valid Kubernetes name (lower-case letters, digits, '-' and '.')"

@@ -198,11 +198,11 @@ impl App {
     /// Answers a request, or says what it waits for.
     pub fn respond(&mut self, head: &Head<'_>, now: Instant) -> Reply {
         let route = route(head.path, self.targets, self.visible, self.kube.is_some());
-        if route != Route::Live {
+        if !matches!(route, Route::Live) {
             if let Some(refused) = self.refuse(head, now) {
                 return Reply::Now(refused);
             }
-            if route == Route::NotFound {
+            if matches!(route, Route::NotFound) {
                 return Reply::Now(Response::text(404, "not found\n"));
             }
         }
