@@ -122,9 +122,10 @@ fn build_k8s(
     let hostname = (shared.env)("HOSTNAME");
     let mut object =
         kube::target::parse(rest, hostname.as_deref()).map_err(|e| problem(e.to_string()))?;
-    object
-        .expect
-        .extend(options.expect.iter().flatten().cloned());
+    for text in options.expect.iter().flatten() {
+        let parsed = kube::expect::parse(text).map_err(|e| problem(format!("--for: {e}")))?;
+        object.expect.push(parsed);
+    }
     object.check_expect().map_err(|e| problem(e.to_string()))?;
     if let Some((id, spelled)) = own.given.iter().find(|(id, _)| !K8S_OPTIONS.contains(id)) {
         let Scope::Target(kinds) = flags::by_id(*id).scope else {

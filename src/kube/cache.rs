@@ -270,7 +270,7 @@ impl WatchCache {
         let mut state = entry.lock();
         match result {
             Ok(_) => state.objects = Some(Arc::default()),
-            Err(e) => state.error = Some(CacheError::Api(e.to_string())),
+            Err(e) => state.error = Some(CacheError::Api(format!("{e}"))),
         }
         entry.synced.notify_all();
         drop(state);

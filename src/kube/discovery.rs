@@ -166,7 +166,7 @@ pub fn resolve(
     let mut table = Vec::new();
     for path in ["/api", "/apis"] {
         let document = client.get_json_accept(path, ACCEPT, deadline)?;
-        table.extend(parse(&document).map_err(|e| ApiError::Invalid(e.to_string()))?);
+        table.extend(parse(&document).map_err(|e| ApiError::Invalid(format!("{e}")))?);
     }
     let found = find(&table, written).cloned();
     *lock() = Some((table, Instant::now()));
@@ -179,6 +179,18 @@ pub fn cached(written: &str) -> Option<Option<ApiResource>> {
     let table = lock();
     let (table, _) = table.as_ref()?;
     Some(find(table, written).cloned())
+}
+
+/// Whether two written names resolve to the same served resource.
+pub fn same(a: &str, b: &str) -> bool {
+    let table = lock();
+    let Some((table, _)) = table.as_ref() else {
+        return false;
+    };
+    match (find(table, a), find(table, b)) {
+        (Some(a), Some(b)) => std::ptr::eq(a, b),
+        _ => false,
+    }
 }
 
 /// How old the table is, if there is one.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::cache::{CacheError, WatchCache};
-use super::discovery::{self, ApiResource};
+use super::discovery;
 use super::kind::Kind;
 use super::object::Api;
 use super::rules::Verdict;
@@ -67,9 +67,9 @@ impl Exposure {
         Ok(Exposure(rules))
     }
 
-    /// Whether objects of `kind` in `namespace` may be asked about; for a
-    /// discovered resource, `found` is what it resolved to (`None` before).
-    pub fn allows(&self, namespace: &str, kind: Kind, found: Option<&ApiResource>) -> bool {
+    /// Whether objects of `kind` in `namespace` may be asked about; a
+    /// discovered resource (`written`) is compared once `resolved`.
+    pub fn allows(&self, namespace: &str, kind: Kind, written: &str, resolved: bool) -> bool {
         self.0.iter().any(|(ns, exposed)| {
             ns == namespace
                 && match exposed {
@@ -78,9 +78,7 @@ impl Exposure {
                     // Before resolution the namespace alone decides; the
                     // resource is compared once discovery has named it.
                     Exposed::Resource(text) => {
-                        kind == Kind::Other
-                            && found
-                                .is_none_or(|r| discovery::cached(text) == Some(Some(r.clone())))
+                        kind == Kind::Other && (!resolved || discovery::same(text, written))
                     }
                 }
         })
@@ -125,7 +123,7 @@ pub fn check(
     first_sync: Duration,
 ) -> Health {
     let namespace = object.namespace.as_deref().unwrap_or("");
-    if !exposure.allows(namespace, object.kind, None) {
+    if !exposure.allows(namespace, object.kind, &object.resource, false) {
         return Health::Missing;
     }
     let mut api = Api::Slices;
@@ -136,10 +134,7 @@ pub fn check(
             Err(CacheError::NotServed(_)) => return Health::Missing,
             Err(e) => return Health::Unavailable(e),
         };
-        let Api::Found(found) = &api else {
-            return Health::Missing;
-        };
-        if !exposure.allows(namespace, object.kind, Some(found)) {
+        if !exposure.allows(namespace, object.kind, &object.resource, true) {
             return Health::Missing;
         }
     }
@@ -173,17 +168,17 @@ mod tests {
     #[test]
     fn exposure_defaults_to_the_own_namespace() {
         let own = Exposure::parse(&[], "apps").unwrap();
-        assert!(own.allows("apps", Kind::Deployment, None));
-        assert!(!own.allows("kube-system", Kind::Deployment, None));
+        assert!(own.allows("apps", Kind::Deployment, "", false));
+        assert!(!own.allows("kube-system", Kind::Deployment, "", false));
         let some = Exposure::parse(&["apps/deployment".into(), "db".into()], "x").unwrap();
-        assert!(some.allows("apps", Kind::Deployment, None));
-        assert!(!some.allows("apps", Kind::Job, None));
-        assert!(!some.allows("apps", Kind::Other, None));
-        assert!(some.allows("db", Kind::Job, None));
-        assert!(!some.allows("x", Kind::Job, None));
+        assert!(some.allows("apps", Kind::Deployment, "", false));
+        assert!(!some.allows("apps", Kind::Job, "", false));
+        assert!(!some.allows("apps", Kind::Other, "", false));
+        assert!(some.allows("db", Kind::Job, "", false));
+        assert!(!some.allows("x", Kind::Job, "", false));
         let custom = Exposure::parse(&["apps/widget.example.com".into()], "x").unwrap();
-        assert!(custom.allows("apps", Kind::Other, None));
-        assert!(!custom.allows("apps", Kind::Job, None));
+        assert!(custom.allows("apps", Kind::Other, "", false));
+        assert!(!custom.allows("apps", Kind::Job, "", false));
         assert!(Exposure::parse(&["Apps".into()], "x").is_err());
         assert!(Exposure::parse(&["-apps".into()], "x").is_err());
         assert!(Exposure::parse(&["apps/deploymnet".into()], "x").is_err());

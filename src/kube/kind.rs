@@ -170,8 +170,9 @@ pub fn misspelt(word: &str) -> Option<&'static str> {
         "services",
     ];
     let word = word.to_ascii_lowercase();
+    // Built-in names have at most 12 letters: longer words are not near.
     let limit = match word.len() {
-        0..=3 => return None,
+        0..=3 | 15.. => return None,
         4..=6 => 1,
         _ => 2,
     };
@@ -183,28 +184,29 @@ pub fn misspelt(word: &str) -> Option<&'static str> {
         .find(|name| distance(word.as_bytes(), name.as_bytes()) <= limit)
 }
 
-/// Edit distance with adjacent transpositions (optimal string alignment).
-fn distance(a: &[u8], b: &[u8]) -> usize {
-    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in rows.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in rows[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut d = (rows[i - 1][j] + 1)
-                .min(rows[i][j - 1] + 1)
-                .min(rows[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d = d.min(rows[i - 2][j - 2] + 1);
-            }
-            rows[i][j] = d;
+/// Edit distance with adjacent transpositions (optimal string alignment)
+/// of two words shorter than 16 bytes.
+fn distance(a: &[u8], b: &[u8]) -> u8 {
+    let mut d = [[0u8; 16]; 16];
+    for i in 0..=a.len() {
+        for j in 0..=b.len() {
+            d[i][j] = match (i, j) {
+                (0, j) => j as u8,
+                (i, 0) => i as u8,
+                _ => {
+                    let cost = u8::from(a[i - 1] != b[j - 1]);
+                    let mut v = (d[i - 1][j] + 1)
+                        .min(d[i][j - 1] + 1)
+                        .min(d[i - 1][j - 1] + cost);
+                    if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                        v = v.min(d[i - 2][j - 2] + 1);
+                    }
+                    v
+                }
+            };
         }
     }
-    rows[a.len()][b.len()]
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]

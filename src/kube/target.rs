@@ -112,7 +112,8 @@ pub fn parse(text: &str, hostname: Option<&str>) -> Result<ObjectRef, InvalidRef
         Some(kind) => kind,
         None => match kind::misspelt(kind) {
             Some(meant) => return Err(InvalidRef::Kind(kind.to_owned(), meant)),
-            None if is_resource(&resource) => Kind::Other,
+            // kubectl's resource names are DNS subdomains (in lower case).
+            None if is_subdomain(&resource) => Kind::Other,
             None => return Err(InvalidRef::Name(kind.to_owned())),
         },
     };
@@ -155,14 +156,6 @@ pub fn parse(text: &str, hostname: Option<&str>) -> Result<ObjectRef, InvalidRef
     }
     target.check_expect()?;
     Ok(target)
-}
-
-/// A resource name as kubectl takes it: letters, digits, `-` and `.`.
-fn is_resource(text: &str) -> bool {
-    text.len() <= 253
-        && text.split('.').all(|part| {
-            !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
 }
 
 /// The spellings of Secrets and ConfigMaps, the resources `key=` is for.

@@ -16,6 +16,15 @@ use crate::kube::rules::Verdict;
 use crate::kube::target::ObjectRef;
 use crate::kube::watch::{self, Backoff, Objects, Progress, WatchError};
 
+/// A rule's verdict as a probe's result.
+fn outcome(verdict: Verdict) -> Result<(), ProbeError> {
+    match verdict {
+        Verdict::Ready(_) => Ok(()),
+        Verdict::Waiting(message) => Err(ProbeError::NotReady(message)),
+        Verdict::Failed(message) => Err(ProbeError::Fatal(message)),
+    }
+}
+
 /// Watches one resource, reporting progress: `K8s::wait`'s inner step.
 type WatchOn<'a> = dyn FnMut(&Api, &mut dyn FnMut(Progress<'_>)) -> Result<String, WatchError> + 'a;
 
@@ -78,32 +87,27 @@ impl K8s {
         if let Some(cache) = self.cache.get() {
             return self.cached_verdict(cache, deadline);
         }
-        let run = |api: &Api| {
-            let objects = watch::list_once(
-                &self.client,
-                &self.object.query(&self.namespace, api),
-                deadline,
-            )?;
-            Ok(self.object.judge(api, &objects))
-        };
-        let verdict = match self.object.kind {
+        let api = match self.object.kind {
             Kind::Other => match self.resolve(false, deadline)? {
-                Some(api) => match run(&api) {
-                    // Its CRD was deleted since discovery was read.
-                    Err(ApiError::NotServed { .. }) => {
-                        return Err(ProbeError::NotReady(self.not_served()));
-                    }
-                    other => other.map_err(|e| self.api_error(e, &api))?,
-                },
+                Some(api) => api,
                 None => return Err(ProbeError::NotReady(self.not_served())),
             },
-            _ => self.with_fallback(run)?,
+            _ => Api::Slices,
         };
-        match verdict {
-            Verdict::Ready(_) => Ok(()),
-            Verdict::Waiting(message) => Err(ProbeError::NotReady(message)),
-            Verdict::Failed(message) => Err(ProbeError::Fatal(message)),
-        }
+        let list = |api: &Api| {
+            let query = self.object.query(&self.namespace, api);
+            watch::list_once(&self.client, &query, deadline).map(|o| self.object.judge(api, &o))
+        };
+        let (verdict, api) = match (list(&api), self.object.kind) {
+            // discovery.k8s.io is not served (k8s-api.md §2.7 Rec.).
+            (Err(ApiError::NotServed { .. }), Kind::Service) => (list(&Api::Legacy), Api::Legacy),
+            // Its CRD was deleted since discovery was read.
+            (Err(ApiError::NotServed { .. }), Kind::Other) => {
+                return Err(ProbeError::NotReady(self.not_served()));
+            }
+            (other, _) => (other, api),
+        };
+        outcome(verdict.map_err(|e| self.api_error(e, &api))?)
     }
 
     fn cached_verdict(&self, cache: &Arc<WatchCache>, deadline: Instant) -> Result<(), ProbeError> {
@@ -124,12 +128,7 @@ impl K8s {
                 other => other,
             },
         };
-        match verdict {
-            Ok(Verdict::Ready(_)) => Ok(()),
-            Ok(Verdict::Waiting(message)) => Err(ProbeError::NotReady(message)),
-            Ok(Verdict::Failed(message)) => Err(ProbeError::Fatal(message)),
-            Err(e) => Err(ProbeError::Api(e.to_string())),
-        }
+        outcome(verdict.map_err(|e| ProbeError::Api(e.to_string()))?)
     }
 
     /// Watches until ready, failed, refused, or `deadline`. `progress`
@@ -224,17 +223,6 @@ impl K8s {
             "the cluster serves no resource {:?} yet",
             self.object.resource
         )
-    }
-
-    /// Runs `op` on EndpointSlices, and on legacy Endpoints if this server
-    /// does not serve discovery.k8s.io (k8s-api.md §2.7 Rec.).
-    fn with_fallback<T>(&self, op: impl Fn(&Api) -> Result<T, ApiError>) -> Result<T, ProbeError> {
-        match op(&Api::Slices) {
-            Err(ApiError::NotServed { .. }) if self.object.kind == Kind::Service => {
-                op(&Api::Legacy).map_err(|e| self.api_error(e, &Api::Legacy))
-            }
-            other => other.map_err(|e| self.api_error(e, &Api::Slices)),
-        }
     }
 
     /// An API error as the line a user reads; a 403 also says which Role
