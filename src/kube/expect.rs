@@ -17,7 +17,8 @@ pub enum Expect {
     /// does.
     Condition { name: String, value: String },
     /// `jsonpath=PATH`: the field exists and is not empty; with `=VALUE`
-    /// every value found equals VALUE; with `!=VALUE` none does.
+    /// every value found equals VALUE; with `!=VALUE` none does. Progress
+    /// lines quote the first value found.
     JsonPath {
         text: String,
         path: JsonPath,
@@ -132,16 +133,18 @@ impl Expect {
                 compare,
             } => {
                 let found = path.find(object);
-                let seen: Vec<&str> = found.iter().filter_map(|v| jsonpath::text(v)).collect();
-                let ok = match compare {
-                    None => !found.is_empty() && found.iter().all(|v| jsonpath::is_present(v)),
-                    Some((true, want)) => !seen.is_empty() && seen.iter().all(|s| s == want),
-                    Some((false, want)) => !found.is_empty() && !seen.contains(&want.as_str()),
-                };
+                let first = found.first().and_then(|v| jsonpath::text(v));
+                let ok = !found.is_empty()
+                    && found.iter().all(|v| match compare {
+                        None => jsonpath::is_present(v),
+                        Some((equal, want)) => (jsonpath::text(v) == Some(want.as_str())) == *equal,
+                    });
                 match (ok, found.is_empty()) {
                     (true, _) => Ok(()),
                     (false, true) => Err(format!("{text} does not exist yet")),
-                    (false, false) if reveal => Err(format!("{text} is {:?}", seen.join(","))),
+                    (false, false) if reveal => {
+                        Err(format!("{text} is {:?}", first.unwrap_or("not a value")))
+                    }
                     (false, false) => Err(format!("{text} does not match yet")),
                 }
             }

@@ -46,10 +46,10 @@ pub fn kstatus(what: &str, object: &Value) -> Verdict {
 /// `Stalled=True: Reason: message`.
 fn explain(kind: &str, c: &Value) -> String {
     let mut text = format!("{kind}={}", field(c, "status"));
-    for key in ["reason", "message"] {
-        match field(c, key) {
-            "" => {}
-            value => text = format!("{text}: {value}"),
+    for value in [field(c, "reason"), field(c, "message")] {
+        if !value.is_empty() {
+            text.push_str(": ");
+            text.push_str(value);
         }
     }
     text
