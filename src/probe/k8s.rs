@@ -182,7 +182,9 @@ impl K8s {
         let mut backoff = Backoff::default();
         let (mut refresh, mut told) = (false, false);
         let limit = deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(315_360_000));
+        let mut last = self.not_served();
         loop {
+            let pause = backoff.next(None);
             match discovery::resolve(&self.client, &self.object.resource, refresh, limit) {
                 Ok(Some(resource)) => {
                     let api = Api::Found(resource);
@@ -198,13 +200,15 @@ impl K8s {
                 }
                 Ok(None) => {}
                 Err(e) if e.is_fatal() => return (Err(WatchError::Api(e)), Api::Slices),
-                Err(e) => progress(Progress::Retrying(&e, Duration::ZERO)),
+                Err(e) => {
+                    progress(Progress::Retrying(&e, pause));
+                    last = e.to_string();
+                }
             }
             refresh = true;
-            let pause = backoff.next(None);
             if Instant::now() + pause >= limit {
                 std::thread::sleep(limit.saturating_duration_since(Instant::now()));
-                return (Err(WatchError::TimedOut(self.not_served())), Api::Slices);
+                return (Err(WatchError::TimedOut(last)), Api::Slices);
             }
             std::thread::sleep(pause);
         }
