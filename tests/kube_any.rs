@@ -93,6 +93,15 @@ fn custom_resources_by_every_kubectl_name_judged_by_kstatus() {
     kube.rdy("admin", &["check", &crd])
         .run()
         .expect(0, "is ready ✓");
+    kube.rdy(
+        "admin",
+        &["check", &format!("k8s:{ns}/crd/widgets.{group}")],
+    )
+    .run()
+    .expect(
+        3,
+        "customresourcedefinitions is cluster-scoped: write k8s:crd/",
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::ProbeError;
 use crate::kube::cache::{CacheError, WatchCache};
 use crate::kube::client::Client;
-use crate::kube::discovery;
+use crate::kube::discovery::{self, ApiResource};
 use crate::kube::error::ApiError;
 use crate::kube::kind::{ENDPOINTS, Kind, SERVICES};
 use crate::kube::object::Api;
@@ -187,6 +187,9 @@ impl K8s {
             let pause = backoff.next(None);
             match discovery::resolve(&self.client, &self.object.resource, refresh, limit) {
                 Ok(Some(resource)) => {
+                    if let Some(why) = self.misplaced(&resource) {
+                        return (Err(WatchError::Failed(why)), Api::Slices);
+                    }
                     let api = Api::Found(resource);
                     match run(&api, progress) {
                         // Served no more (the CRD was deleted): look again.
@@ -216,9 +219,25 @@ impl K8s {
 
     /// Resolves a discovered resource (`None`: not served).
     fn resolve(&self, refresh: bool, deadline: Instant) -> Result<Option<Api>, ProbeError> {
-        discovery::resolve(&self.client, &self.object.resource, refresh, deadline)
-            .map(|found| found.map(Api::Found))
-            .map_err(|e| self.api_error(e, &Api::Slices))
+        match discovery::resolve(&self.client, &self.object.resource, refresh, deadline) {
+            Ok(Some(found)) => match self.misplaced(&found) {
+                Some(why) => Err(ProbeError::Fatal(why)),
+                None => Ok(Some(Api::Found(found))),
+            },
+            Ok(None) => Ok(None),
+            Err(e) => Err(self.api_error(e, &Api::Slices)),
+        }
+    }
+
+    /// A namespace written for a cluster-scoped resource would do nothing.
+    fn misplaced(&self, found: &ApiResource) -> Option<String> {
+        (!found.namespaced && self.object.namespace.is_some()).then(|| {
+            format!(
+                "{} is cluster-scoped: write k8s:{} without a namespace",
+                found.plural,
+                self.object.display()
+            )
+        })
     }
 
     /// `the cluster serves no resource "certificate.cert-manager.io" yet`.
