@@ -119,8 +119,30 @@ write(
         b"\x01pod/self?container=app",
         b"\x00svc/db?min=2",
         b"\x00deploy/pods?selector=a%3Db",
+        b"\x00db/certificate.cert-manager.io/web?for=condition%3DReady",
+        b"\x00crd/widgets.example.com",
+        b"\x00secret/tls?key=tls.crt",
     ],
 )
+EXPECT_OBJECT = b'{"metadata":{"generation":2},"status":{"observedGeneration":2,"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}'
+write(
+    "kube_expect",
+    [
+        b"condition=Ready\x00" + EXPECT_OBJECT,
+        b"condition=Ready=False",
+        b"jsonpath={.status.phase}=Running\x00" + EXPECT_OBJECT,
+        b"jsonpath={.status.phase}!=Pending",
+        b'jsonpath={.status.conditions[?(@.type=="Ready")].status}=True\x00' + EXPECT_OBJECT,
+        b"jsonpath={.status.loadBalancer.ingress[*].ip}",
+        b"jsonpath=.metadata.annotations.a\\.io/b",
+        b"create",
+        b"delete",
+    ],
+)
+DISCOVERY = b"""{"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/v2","metadata":{},"items":[
+{"metadata":{"name":"cert-manager.io"},"versions":[{"version":"v1","resources":[{"resource":"certificates","responseKind":{"group":"","version":"","kind":"Certificate"},"scope":"Namespaced","singularResource":"certificate","shortNames":["cert","certs"],"verbs":["list","watch"]}],"freshness":"Current"}]},
+{"metadata":{},"versions":[{"version":"v1","resources":[{"resource":"namespaces","responseKind":{"kind":"Namespace"},"scope":"Cluster","singularResource":"namespace","shortNames":["ns"]}]}]}]}"""
+write("discovery", [b"cert\x00" + DISCOVERY, b"namespace\x00" + DISCOVERY, DISCOVERY])
 write("base64", ["", "Zg==", "Zm8=", "Zm9v", "Zm9vYg", "Zm9v\nYmFy\n", "TFMwdExTMUNSVWRK"])
 write("percent", ["metadata.name%3Dweb", "app%3Dweb%2Ctier%3Dfront", "a+b", "%e2%82%ac"])
 write(

@@ -13,6 +13,7 @@ use serde_yaml::Value;
 use common::kube::FakeApi;
 use common::temp_dir;
 use rdy::cli::{self, Command};
+use rdy::kube::kind::Kind;
 use rdy::probe::Probe;
 
 fn documents(path: &Path) -> Vec<Value> {
@@ -148,6 +149,13 @@ fn exposed_resources(line: &[String]) -> Vec<(String, String)> {
     out
 }
 
+/// The group and plural a resource written as `SINGULAR[.GROUP]` will be
+/// discovered as (the examples write singular names).
+fn discovered(written: &str) -> (String, String) {
+    let (name, group) = written.split_once('.').unwrap_or((written, ""));
+    (group.to_owned(), format!("{name}s"))
+}
+
 #[test]
 fn examples_parse_and_the_role_allows_what_they_wait_for() {
     let api = FakeApi::start();
@@ -199,12 +207,14 @@ fn examples_parse_and_the_role_allows_what_they_wait_for() {
                 }
                 for target in &targets {
                     if let Probe::K8s(k8s) = &target.probe {
-                        let resource = k8s.object.kind.resource();
-                        needed.push((
-                            resource.group.to_owned(),
-                            resource.plural.to_owned(),
-                            target.address.clone(),
-                        ));
+                        let (group, plural) = match k8s.object.kind {
+                            Kind::Other => discovered(&k8s.object.resource),
+                            kind => {
+                                let r = kind.resource();
+                                (r.group.to_owned(), r.plural.to_owned())
+                            }
+                        };
+                        needed.push((group, plural, target.address.clone()));
                     }
                 }
             }

@@ -461,9 +461,9 @@ fn unusable_configuration_is_exit_2_before_any_request() {
         .env("HOME", dir.to_str().unwrap())
         .run()
         .expect(2, "no Kubernetes configuration");
-    Rdy::new(&["check", "k8s:cronjob/x"])
+    Rdy::new(&["check", "k8s:deploymnt/x"])
         .run()
-        .expect(2, "unknown kind \"cronjob\"");
+        .expect(2, "unknown kind \"deploymnt\"");
     with_kubeconfig(&api, &["check", "k8s:deployment/web", "--status", "200"])
         .run()
         .expect(

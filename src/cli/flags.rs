@@ -43,6 +43,7 @@ pub enum Id {
     Expose,
     MaxWatches,
     WatchIdle,
+    For,
 }
 
 /// Where an option may appear and what it affects.
@@ -66,6 +67,8 @@ pub enum Kinds {
     Http,
     /// `icmp://` targets.
     Icmp,
+    /// `k8s:` targets.
+    K8s,
 }
 
 impl Kinds {
@@ -75,6 +78,7 @@ impl Kinds {
             Kinds::All => "every target",
             Kinds::Http => "http(s) targets",
             Kinds::Icmp => "icmp targets",
+            Kinds::K8s => "k8s: targets",
         }
     }
 }
@@ -119,7 +123,7 @@ const fn flag(
     }
 }
 
-use Kinds::{All, Http, Icmp};
+use Kinds::{All, Http, Icmp, K8s};
 use Scope::{Run, Serve, Target};
 
 /// All options, in the order `--help` lists them.
@@ -142,6 +146,10 @@ pub const FLAGS: &[Flag] = &[
     flag(Id::CheckType, "type", None, Some("TARGET_CHECK_TYPE"), Some("TYPE"), Target(All),
         "Check type for an address written without a scheme: tcp, http, https \
          or icmp [default: tcp]. Example: --type http web:8080"),
+    flag(Id::For, "for", None, None, Some("EXPR"), Target(K8s),
+        "Wait for this instead of the kind's rule (kubectl's syntax: condition=, \
+         jsonpath=, create, delete); repeatable, all on one version. \
+         Example: --for condition=Ready"),
     flag(Id::Method, "method", Some('X'), Some("HTTP_METHOD"), Some("METHOD"), Target(Http),
         "HTTP method: GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS; no body is \
          sent [default: GET]. Example: -X HEAD"),
@@ -215,10 +223,11 @@ pub const FLAGS: &[Flag] = &[
         "Answer 429 beyond N requests per PERIOD (a token bucket; /self is \
          exempt). Also RATE_LIMIT=N with RATE_LIMIT_PERIOD=PERIOD. \
          Example: --rate-limit 3600/1h"),
-    flag(Id::Expose, "expose", None, Some("RDY_EXPOSE"), Some("NS[/KIND]"), Serve,
-        "Let /api/healthz/NS/KIND/NAME answer for this namespace (and kind); \
-         repeat it, or give the variable a comma list. Anything else is 404 \
-         [default: the server's own namespace]. Example: --expose prod/deployment"),
+    flag(Id::Expose, "expose", None, Some("RDY_EXPOSE"), Some("NS[/RESOURCE]"), Serve,
+        "Let /api/healthz/NS/RESOURCE/NAME answer for this namespace (and \
+         kind or resource, by any of its names); repeat it, or give the \
+         variable a comma list. Anything else is 404 [default: the server's \
+         own namespace]. Example: --expose prod/deployment"),
     flag(Id::MaxWatches, "max-watches", None, Some("RDY_MAX_WATCHES"), Some("N"), Serve,
         "Kubernetes objects watched at once at most; a request for one more \
          gets 503 [default: 100]."),

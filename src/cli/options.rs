@@ -10,6 +10,7 @@ use ureq::http::Method;
 use super::error::{Source, UsageError};
 use super::flags::Id;
 use crate::duration;
+use crate::kube::expect;
 use crate::log;
 use crate::probe::http::header::{self, Header};
 use crate::probe::http::status::{self, StatusSet};
@@ -33,6 +34,9 @@ pub struct TargetOptions {
     pub insecure: Option<bool>,
     pub ca: Option<Trust>,
     pub icmp_read_timeout: Option<Duration>,
+    /// `--for`: conditions of a `k8s:` target, all of them, as written
+    /// (checked when read, parsed again for the target).
+    pub expect: Option<Vec<String>>,
     /// The options set in this layer as spelled, so an option after a target
     /// of the wrong kind can be named in the error.
     pub given: Vec<(Id, String)>,
@@ -131,6 +135,14 @@ impl TargetOptions {
                 self.headers.get_or_insert_with(Vec::new).extend(parsed);
             }
             Id::AllowDuplicateHeaders => self.allow_duplicate_headers = Some(value.boolean()?),
+            Id::For => {
+                expect::parse(value.text).map_err(|e| match e {
+                    expect::ExpectError::Form => value.invalid(expect::ACCEPTED),
+                    other => value.invalid(format!("{} ({other})", expect::ACCEPTED)),
+                })?;
+                let list = self.expect.get_or_insert_with(Vec::new);
+                list.push(value.text.to_owned());
+            }
             Id::Status => {
                 let set =
                     StatusSet::parse(value.text).map_err(|_| value.invalid(status::ACCEPTED))?;
@@ -170,6 +182,7 @@ impl TargetOptions {
             insecure: top.insecure.or(self.insecure),
             ca: top.ca.clone().or_else(|| self.ca.clone()),
             icmp_read_timeout: top.icmp_read_timeout.or(self.icmp_read_timeout),
+            expect: top.expect.clone().or_else(|| self.expect.clone()),
             given: top.given.clone(),
         }
     }

@@ -131,7 +131,7 @@ pub fn distinct_names(targets: &mut [Target], named: &[bool]) {
 }
 
 /// Options that mean something for a `k8s:` target.
-const K8S_OPTIONS: [Id; 3] = [Id::Name, Id::Interval, Id::DialTimeout];
+const K8S_OPTIONS: [Id; 4] = [Id::Name, Id::Interval, Id::DialTimeout, Id::For];
 
 fn build_k8s(
     text: &str,
@@ -142,8 +142,13 @@ fn build_k8s(
 ) -> Result<Target, UsageError> {
     let problem = problem_with(text);
     let hostname = (shared.env)("HOSTNAME");
-    let object =
+    let mut object =
         kube::target::parse(rest, hostname.as_deref()).map_err(|e| problem(e.to_string()))?;
+    for text in options.expect.iter().flatten() {
+        let parsed = kube::expect::parse(text).map_err(|e| problem(format!("--for: {e}")))?;
+        object.expect.push(parsed);
+    }
+    object.check_expect().map_err(|e| problem(e.to_string()))?;
     if let Some((id, spelled)) = own.given.iter().find(|(id, _)| !K8S_OPTIONS.contains(id)) {
         let Scope::Target(kinds) = flags::by_id(*id).scope else {
             unreachable!("per-target options have a target scope")
@@ -224,6 +229,7 @@ fn check_kinds(text: &str, address: &Address, own: &TargetOptions) -> Result<(),
             Kinds::All => true,
             Kinds::Http => matches!(address.scheme, Scheme::Http | Scheme::Https),
             Kinds::Icmp => address.scheme == Scheme::Icmp,
+            Kinds::K8s => false,
         };
         if !applies {
             return Err(UsageError::NotForTarget {

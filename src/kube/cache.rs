@@ -14,7 +14,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::client::Client;
+use super::discovery;
 use super::error::ApiError;
+use super::object::Api;
 use super::watch::{self, Objects, Observer, Query};
 use crate::log;
 
@@ -87,6 +89,10 @@ pub struct WatchCache {
     notify: OnceLock<Notify>,
 }
 
+/// The collection of the entry that reads API discovery instead of
+/// watching: not a path any resource has.
+const DISCOVERY: &str = "discovery";
+
 impl std::fmt::Debug for WatchCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "WatchCache({} watched)", self.watched())
@@ -105,6 +111,35 @@ impl WatchCache {
             changed: AtomicBool::new(false),
             notify: OnceLock::new(),
         })
+    }
+
+    /// The resource `written` names, from the discovery table in memory.
+    /// Without a table, or when the name is missing from one older than
+    /// [`discovery::FRESH`], discovery is read by an entry of its own (a
+    /// thread, like a watch) and this waits up to `first_sync` for it.
+    pub fn resolve(
+        self: &Arc<Self>,
+        written: &str,
+        first_sync: Duration,
+    ) -> Result<Api, CacheError> {
+        let fresh = || discovery::age().is_some_and(|age| age < discovery::FRESH);
+        match discovery::cached(written) {
+            Some(Some(resource)) => return Ok(Api::Found(resource)),
+            Some(None) if fresh() => {}
+            _ => {
+                let reading = Query {
+                    collection: DISCOVERY.to_owned(),
+                    selector: watch::Selector::Name(String::new()),
+                };
+                self.objects(&reading, first_sync)?;
+            }
+        }
+        match discovery::cached(written) {
+            Some(Some(resource)) => Ok(Api::Found(resource)),
+            _ => Err(CacheError::NotServed(format!(
+                "the cluster serves no resource {written:?} yet"
+            ))),
+        }
     }
 
     /// Sets what is called after every change of state (the first call
@@ -205,6 +240,9 @@ impl WatchCache {
 
     /// The reflector thread of one entry; removes it when it stops.
     fn follow(&self, entry: &Arc<Entry>) {
+        if entry.query.collection == DISCOVERY {
+            return self.discover(entry);
+        }
         log::debug("Watching")
             .field("query", entry.query.list_path())
             .emit();
@@ -224,6 +262,29 @@ impl WatchCache {
         log::debug("Stopped watching an idle object")
             .field("query", entry.query.list_path())
             .emit();
+    }
+}
+
+impl WatchCache {
+    /// The discovery entry's thread: reads the table once, answers the
+    /// waiters, and leaves; a failure is kept for [`discovery::FRESH`] so
+    /// that requests do not each read discovery again.
+    fn discover(&self, entry: &Arc<Entry>) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let result = discovery::resolve(&self.client, "", true, deadline);
+        let failed = result.is_err();
+        let mut state = entry.lock();
+        match result {
+            Ok(_) => state.objects = Some(Arc::default()),
+            Err(e) => state.error = Some(CacheError::Api(format!("{e}"))),
+        }
+        entry.synced.notify_all();
+        drop(state);
+        self.changed();
+        if failed {
+            std::thread::sleep(discovery::FRESH);
+        }
+        self.lock().retain(|e| !Arc::ptr_eq(e, entry));
     }
 }
 

@@ -82,8 +82,19 @@ impl Client {
 
     /// GET `path` (with query) and parse the JSON body.
     pub fn get_json(&self, path: &str, deadline: Instant) -> Result<Value, ApiError> {
+        self.get_json_accept(path, "application/json", deadline)
+    }
+
+    /// GET `path` asking for the media types in `accept` (aggregated
+    /// discovery), and parse the JSON body.
+    pub fn get_json_accept(
+        &self,
+        path: &str,
+        accept: &str,
+        deadline: Instant,
+    ) -> Result<Value, ApiError> {
         let cap = deadline.min(Instant::now() + REQUEST_TIMEOUT);
-        let response = self.send(path, cap)?;
+        let response = self.send(path, accept, cap)?;
         let mut body = Vec::new();
         response
             .into_body()
@@ -96,7 +107,7 @@ impl Client {
 
     /// Starts a WATCH of `path`; the stream's reads end by `deadline`.
     pub fn watch(&self, path: &str, deadline: Instant) -> Result<WatchStream, ApiError> {
-        let response = self.send(path, deadline)?;
+        let response = self.send(path, "application/json", deadline)?;
         Ok(WatchStream::new(BufReader::new(
             response.into_body().into_reader(),
         )))
@@ -104,7 +115,12 @@ impl Client {
 
     /// Sends a GET; after a 401 the credentials are fetched again and the
     /// request is retried once (docs/kubernetes.md §1.2).
-    fn send(&self, path: &str, deadline: Instant) -> Result<Response<Body>, ApiError> {
+    fn send(
+        &self,
+        path: &str,
+        accept: &str,
+        deadline: Instant,
+    ) -> Result<Response<Body>, ApiError> {
         for retry in [false, true] {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -112,7 +128,7 @@ impl Client {
             }
             let agent = self.current_agent()?;
             let mut request = Request::get(format!("{}{path}", self.base))
-                .header("Accept", "application/json")
+                .header("Accept", accept)
                 .header("User-Agent", self.user_agent.as_str());
             if let Some(token) = self.auth.token()? {
                 request = request.header("Authorization", format!("Bearer {token}"));

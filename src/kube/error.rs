@@ -5,7 +5,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::kind::Resource;
 use crate::json::{self, Value};
 use crate::probe::ProbeError;
 
@@ -106,18 +105,25 @@ impl ApiError {
 
     /// A 403 explained: the API's message, the Role rule that would allow
     /// the request, and the `kubectl auth can-i` line that checks it.
+    /// `namespace` is `None` for a cluster-scoped resource (a ClusterRole).
     pub fn forbidden_hint(
         message: &str,
         verb: &str,
-        resource: Resource,
-        namespace: &str,
+        group: &str,
+        plural: &str,
+        namespace: Option<&str>,
     ) -> String {
-        let group = resource.group;
+        let qualified = match group {
+            "" => plural.to_owned(),
+            group => format!("{plural}.{group}"),
+        };
+        let (role, scope) = match namespace {
+            Some(ns) => ("Role", format!(" -n {ns}")),
+            None => ("ClusterRole", String::new()),
+        };
         let mut hint = format!(
-            "{message}; hint: Role rule {{apiGroups: [\"{group}\"], resources: [\"{}\"], verbs: [\"list\",\"watch\"]}}; \
-             check: kubectl auth can-i {verb} {} -n {namespace}",
-            resource.plural,
-            resource.qualified(),
+            "{message}; hint: {role} rule {{apiGroups: [\"{group}\"], resources: [\"{plural}\"], verbs: [\"list\",\"watch\"]}}; \
+             check: kubectl auth can-i {verb} {qualified}{scope}",
         );
         if let Some(user) = quoted_after(message, "User \"") {
             hint.push_str(&format!(" --as={user}"));
@@ -163,7 +169,6 @@ impl fmt::Display for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kube::kind::DEPLOYMENTS;
 
     const FORBIDDEN: &str = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"deployments.apps \"web\" is forbidden: User \"system:serviceaccount:app:waiter\" cannot list resource \"deployments\" in API group \"apps\" in the namespace \"app\"","reason":"Forbidden","details":{"name":"web","group":"apps","kind":"deployments"},"code":403}"#;
 
@@ -175,7 +180,7 @@ mod tests {
         let ApiError::Forbidden { message } = &e else {
             panic!("{e:?}")
         };
-        let hint = ApiError::forbidden_hint(message, "list", DEPLOYMENTS, "app");
+        let hint = ApiError::forbidden_hint(message, "list", "apps", "deployments", Some("app"));
         assert!(hint.contains("hint: Role rule {apiGroups: [\"apps\"], resources: [\"deployments\"], verbs: [\"list\",\"watch\"]}"), "{hint}");
         assert!(hint.ends_with("check: kubectl auth can-i list deployments.apps -n app --as=system:serviceaccount:app:waiter"), "{hint}");
 

@@ -11,53 +11,78 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::cache::{CacheError, WatchCache};
+use super::discovery;
 use super::kind::Kind;
-use super::object::Endpoints;
+use super::object::Api;
 use super::rules::Verdict;
 use super::target::{ObjectRef, is_label};
 
 /// The kinds the health API answers for; quoted in error messages.
-pub const KINDS: &str = "deployment, statefulset, daemonset, job, service or pod";
+pub const KINDS: &str = "deployment, statefulset, daemonset, job, service, pod, \
+                         or any resource the cluster serves (RESOURCE[.GROUP])";
+
+/// What an `--expose` rule lets through in its namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Exposed {
+    /// Everything.
+    Any,
+    /// One built-in kind.
+    Kind(Kind),
+    /// One resource, by any of its names; compared once resolved.
+    Resource(String),
+}
 
 /// Which namespaces (and kinds) the health API answers for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Exposure(Vec<(String, Option<Kind>)>);
+pub struct Exposure(Vec<(String, Exposed)>);
 
 impl Exposure {
-    /// Parses `--expose` values (`NAMESPACE` or `NAMESPACE/KIND`); with none,
-    /// only `own_namespace` is exposed.
+    /// Parses `--expose` values (`NAMESPACE` or `NAMESPACE/RESOURCE`); with
+    /// none, only `own_namespace` is exposed.
     pub fn parse(values: &[String], own_namespace: &str) -> Result<Exposure, String> {
         if values.is_empty() {
-            return Ok(Exposure(vec![(own_namespace.to_owned(), None)]));
+            return Ok(Exposure(vec![(own_namespace.to_owned(), Exposed::Any)]));
         }
         let mut rules = Vec::new();
         for value in values {
-            let (namespace, kind) = match value.split_once('/') {
+            let (namespace, exposed) = match value.split_once('/') {
                 Some((ns, kind)) => {
-                    let kind = health_kind(kind).ok_or_else(|| format!("{value:?}: expected NAMESPACE or NAMESPACE/KIND with KIND one of {KINDS}"))?;
-                    (ns, Some(kind))
+                    let object = super::target::parse(&format!("{kind}/x"), None)
+                        .ok()
+                        .filter(|o| o.kind != Kind::Pods)
+                        .ok_or_else(|| format!("{value:?}: expected NAMESPACE or NAMESPACE/KIND with KIND one of {KINDS}"))?;
+                    let exposed = match object.kind {
+                        Kind::Other => Exposed::Resource(object.resource),
+                        kind => Exposed::Kind(kind),
+                    };
+                    (ns, exposed)
                 }
-                None => (value.as_str(), None),
+                None => (value.as_str(), Exposed::Any),
             };
             if !is_label(namespace) {
                 return Err(format!("{value:?}: {namespace:?} is not a namespace name"));
             }
-            rules.push((namespace.to_owned(), kind));
+            rules.push((namespace.to_owned(), exposed));
         }
         Ok(Exposure(rules))
     }
 
-    /// Whether objects of `kind` in `namespace` may be asked about.
-    pub fn allows(&self, namespace: &str, kind: Kind) -> bool {
-        self.0
-            .iter()
-            .any(|(ns, k)| ns == namespace && k.is_none_or(|k| k == kind))
+    /// Whether objects of `kind` in `namespace` may be asked about; a
+    /// discovered resource (`written`) is compared once `resolved`.
+    pub fn allows(&self, namespace: &str, kind: Kind, written: &str, resolved: bool) -> bool {
+        self.0.iter().any(|(ns, exposed)| {
+            ns == namespace
+                && match exposed {
+                    Exposed::Any => true,
+                    Exposed::Kind(k) => *k == kind,
+                    // Before resolution the namespace alone decides; the
+                    // resource is compared once discovery has named it.
+                    Exposed::Resource(text) => {
+                        kind == Kind::Other && (!resolved || discovery::same(text, written))
+                    }
+                }
+        })
     }
-}
-
-/// A kind the health API answers for: named objects only.
-pub fn health_kind(word: &str) -> Option<Kind> {
-    Kind::parse(word).filter(|k| *k != Kind::Pods)
 }
 
 /// The answer for one object.
@@ -77,40 +102,46 @@ pub enum Health {
 }
 
 /// The object named by a health request path after `/api/healthz/`:
-/// `{namespace}/{kind}/{name}`. `None` for anything else.
-pub fn parse_path(rest: &str) -> Option<(String, Kind, String)> {
+/// `{namespace}/{resource[.group]}/{name}`. `None` for anything else.
+pub fn parse_path(rest: &str) -> Option<ObjectRef> {
     let mut parts = rest.split('/');
     let (namespace, kind, name) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || !is_label(namespace) {
+    if parts.next().is_some() || !is_label(namespace) || rest.contains('?') {
         return None;
     }
     let object = super::target::parse(&format!("{namespace}/{kind}/{name}"), None).ok()?;
-    (object.kind != Kind::Pods).then(|| (namespace.to_owned(), object.kind, name.to_owned()))
+    (object.kind != Kind::Pods).then_some(object)
 }
 
-/// Judges one object from the cache, starting its watch if it is new and
-/// waiting up to `first_sync` for the first LIST.
+/// Judges one object from the cache, starting its watch (and discovery)
+/// if it is new and waiting up to `first_sync` for the first LIST. An
+/// object outside `exposure` is [`Health::Missing`].
 pub fn check(
     cache: &Arc<WatchCache>,
-    namespace: &str,
-    kind: Kind,
-    name: &str,
+    exposure: &Exposure,
+    object: &ObjectRef,
     first_sync: Duration,
 ) -> Health {
-    let object = ObjectRef {
-        namespace: Some(namespace.to_owned()),
-        kind,
-        name: Some(name.to_owned()),
-        selector: None,
-        container: None,
-        min: 1,
-        stable: None,
-    };
-    let mut endpoints = Endpoints::Slices;
-    let objects = match cache.objects(&object.query(namespace, endpoints), first_sync) {
-        Err(CacheError::NotServed(_)) if kind == Kind::Service => {
-            endpoints = Endpoints::Legacy;
-            cache.objects(&object.query(namespace, endpoints), first_sync)
+    let namespace = object.namespace.as_deref().unwrap_or("");
+    if !exposure.allows(namespace, object.kind, &object.resource, false) {
+        return Health::Missing;
+    }
+    let mut api = Api::Slices;
+    if object.kind == Kind::Other {
+        api = match cache.resolve(&object.resource, first_sync) {
+            Ok(api) => api,
+            // No such resource, so no such object (yet).
+            Err(CacheError::NotServed(_)) => return Health::Missing,
+            Err(e) => return Health::Unavailable(e),
+        };
+        if !exposure.allows(namespace, object.kind, &object.resource, true) {
+            return Health::Missing;
+        }
+    }
+    let objects = match cache.objects(&object.query(namespace, &api), first_sync) {
+        Err(CacheError::NotServed(_)) if object.kind == Kind::Service => {
+            api = Api::Legacy;
+            cache.objects(&object.query(namespace, &api), first_sync)
         }
         other => other,
     };
@@ -123,7 +154,7 @@ pub fn check(
     if objects.all().is_empty() {
         return Health::Missing;
     }
-    match object.judge(endpoints, &objects) {
+    match object.judge(&api, &objects) {
         Verdict::Ready(message) => Health::Healthy(message),
         Verdict::Waiting(message) => Health::Unhealthy(message),
         Verdict::Failed(message) => Health::Failed(message),
@@ -137,39 +168,51 @@ mod tests {
     #[test]
     fn exposure_defaults_to_the_own_namespace() {
         let own = Exposure::parse(&[], "apps").unwrap();
-        assert!(own.allows("apps", Kind::Deployment));
-        assert!(!own.allows("kube-system", Kind::Deployment));
+        assert!(own.allows("apps", Kind::Deployment, "", false));
+        assert!(!own.allows("kube-system", Kind::Deployment, "", false));
         let some = Exposure::parse(&["apps/deployment".into(), "db".into()], "x").unwrap();
-        assert!(some.allows("apps", Kind::Deployment));
-        assert!(!some.allows("apps", Kind::Job));
-        assert!(some.allows("db", Kind::Job));
-        assert!(!some.allows("x", Kind::Job));
+        assert!(some.allows("apps", Kind::Deployment, "", false));
+        assert!(!some.allows("apps", Kind::Job, "", false));
+        assert!(!some.allows("apps", Kind::Other, "", false));
+        assert!(some.allows("db", Kind::Job, "", false));
+        assert!(!some.allows("x", Kind::Job, "", false));
+        let custom = Exposure::parse(&["apps/widget.example.com".into()], "x").unwrap();
+        assert!(custom.allows("apps", Kind::Other, "", false));
+        assert!(!custom.allows("apps", Kind::Job, "", false));
         assert!(Exposure::parse(&["Apps".into()], "x").is_err());
         assert!(Exposure::parse(&["-apps".into()], "x").is_err());
-        assert!(Exposure::parse(&["apps/cronjob".into()], "x").is_err());
+        assert!(Exposure::parse(&["apps/deploymnet".into()], "x").is_err());
         assert!(Exposure::parse(&["apps/pods".into()], "x").is_err());
     }
 
     #[test]
     fn paths() {
+        let kind =
+            |path| parse_path(path).map(|o| (o.kind, o.resource, o.name.unwrap_or_default()));
         assert_eq!(
-            parse_path("default/deployment/web"),
-            Some(("default".into(), Kind::Deployment, "web".into()))
+            kind("default/deployment/web"),
+            Some((Kind::Deployment, "deployment".into(), "web".into()))
         );
+        assert_eq!(kind("default/svc/db").map(|k| k.0), Some(Kind::Service));
         assert_eq!(
-            parse_path("default/svc/db"),
-            Some(("default".into(), Kind::Service, "db".into()))
+            kind("db/cluster.postgresql.cnpg.io/main"),
+            Some((
+                Kind::Other,
+                "cluster.postgresql.cnpg.io".into(),
+                "main".into()
+            ))
         );
         for bad in [
             "default/deployment",
             "default/deployment/web/x",
             "Default/deployment/web",
             "default/pods/x",
-            "default/cronjob/x",
+            "default/deploymnet/x",
             "default/deployment/Web",
+            "default/deployment/web?for=create",
             "",
         ] {
-            assert_eq!(parse_path(bad), None, "{bad}");
+            assert!(parse_path(bad).is_none(), "{bad}");
         }
     }
 }

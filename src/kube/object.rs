@@ -1,18 +1,23 @@
 //! What a `k8s:` target (or an `/api/healthz/...` request) watches and how
 //! it is judged: the query behind each kind and the rule that applies.
 
-use super::kind::{ENDPOINTS, Kind};
-use super::rules::{self, Verdict, job, pod, service, workload};
+use super::discovery::ApiResource;
+use super::expect;
+use super::kind::{ENDPOINTS, Kind, SERVICES};
+use super::rules::{self, Verdict, generic, job, pod, service, workload};
 use super::target::ObjectRef;
 use super::watch::{Objects, Query, Selector};
 
-/// Which API a Service's endpoints are read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoints {
-    /// `discovery.k8s.io/v1` EndpointSlices.
+/// Where the objects are read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Api {
+    /// The built-in kind's resource; a Service's `discovery.k8s.io/v1`
+    /// EndpointSlices.
     Slices,
-    /// `v1 Endpoints`, where discovery.k8s.io is not served.
+    /// A Service's `v1 Endpoints`, where discovery.k8s.io is not served.
     Legacy,
+    /// A resource found through API discovery ([`Kind::Other`]).
+    Found(ApiResource),
 }
 
 impl ObjectRef {
@@ -22,37 +27,49 @@ impl ObjectRef {
     }
 
     /// The LIST/WATCH query in `namespace`.
-    pub fn query(&self, namespace: &str, endpoints: Endpoints) -> Query {
+    pub fn query(&self, namespace: &str, api: &Api) -> Query {
         let kind = self.kind;
-        let (resource, selector) = match (kind, endpoints) {
+        let by_name = Selector::Name(self.name().to_owned());
+        let (collection, selector) = match (kind, api) {
+            (_, Api::Found(resource)) => (resource.collection(namespace), by_name),
             (Kind::Pods, _) => (
-                kind.resource(),
+                kind.resource().collection(namespace),
                 Selector::Labels(self.selector.clone().unwrap_or_default()),
             ),
-            (Kind::Service, Endpoints::Slices) => (
-                kind.resource(),
+            // `--for` judges the Service object, not its endpoints.
+            (Kind::Service, _) if !self.expect.is_empty() => {
+                (SERVICES.collection(namespace), by_name)
+            }
+            (Kind::Service, Api::Slices) => (
+                kind.resource().collection(namespace),
                 Selector::Labels(format!("kubernetes.io/service-name={}", self.name())),
             ),
-            (Kind::Service, Endpoints::Legacy) => {
-                (ENDPOINTS, Selector::Name(self.name().to_owned()))
-            }
-            _ => (kind.resource(), Selector::Name(self.name().to_owned())),
+            (Kind::Service, Api::Legacy) => (ENDPOINTS.collection(namespace), by_name),
+            _ => (kind.resource().collection(namespace), by_name),
         };
         Query {
-            collection: resource.collection(namespace),
+            collection,
             selector,
         }
     }
 
-    /// The kind's rule applied to the current objects.
-    pub fn judge(&self, endpoints: Endpoints, objects: &Objects) -> Verdict {
+    /// The kind's rule (or the `--for` conditions) applied to the current
+    /// objects.
+    pub fn judge(&self, api: &Api, objects: &Objects) -> Verdict {
         let all = objects.all();
         let name = self.name();
         let kind = self.kind;
-        match (kind, endpoints) {
+        if !self.expect.is_empty() {
+            // A Secret's values are never logged, not even in progress lines.
+            let secret =
+                matches!(api, Api::Found(r) if r.group.is_empty() && r.plural == "secrets");
+            return expect::judge(&self.display(), &self.expect, &all, !secret);
+        }
+        match (kind, api) {
+            (_, Api::Found(resource)) => self.judge_found(resource, all.first().copied()),
             (Kind::Pods, _) => pod::selected(self.selector.as_deref().unwrap_or(""), &all),
-            (Kind::Service, Endpoints::Slices) => service::slices(name, self.min, &all),
-            (Kind::Service, Endpoints::Legacy) => {
+            (Kind::Service, Api::Slices) => service::slices(name, self.min, &all),
+            (Kind::Service, Api::Legacy) => {
                 service::endpoints(name, self.min, all.first().copied())
             }
             _ => {
@@ -70,6 +87,20 @@ impl ObjectRef {
                     _ => job::job(object),
                 }
             }
+        }
+    }
+
+    /// The rule for a discovered resource: CRDs, Secrets and ConfigMaps
+    /// have their own; everything else is judged by kstatus.
+    fn judge_found(&self, resource: &ApiResource, object: Option<&crate::json::Value>) -> Verdict {
+        let Some(object) = object else {
+            return rules::not_created(&resource.singular, self.name());
+        };
+        let what = format!("{} {:?}", resource.singular, self.name());
+        match (resource.group.as_str(), resource.plural.as_str()) {
+            ("apiextensions.k8s.io", "customresourcedefinitions") => generic::crd(&what, object),
+            ("", "secrets" | "configmaps") => generic::keyed(&what, object, self.key.as_deref()),
+            _ => generic::kstatus(&what, object),
         }
     }
 }

@@ -1,10 +1,13 @@
-//! `k8s:[NAMESPACE/]KIND/NAME[?options]` and `k8s:[NAMESPACE/]pods?selector=…`
-//! taken apart and checked before any network activity.
+//! `k8s:[NAMESPACE/]RESOURCE[.GROUP]/NAME[?options]` and
+//! `k8s:[NAMESPACE/]pods?selector=…` taken apart and checked before any
+//! network activity. RESOURCE is one of the built-in kinds, or any name
+//! that API discovery resolves later.
 
 use std::fmt;
 use std::time::Duration;
 
-use super::kind::{KINDS, Kind};
+use super::expect::{self, Expect};
+use super::kind::{self, Kind};
 use crate::{duration, percent};
 
 /// The prefix of Kubernetes targets.
@@ -17,6 +20,8 @@ pub struct ObjectRef {
     pub namespace: Option<String>,
     /// What is waited for.
     pub kind: Kind,
+    /// `RESOURCE[.GROUP]` as written, lower case, for [`Kind::Other`].
+    pub resource: String,
     /// The object's name; `None` for `pods?selector=`.
     pub name: Option<String>,
     /// `selector=`: a label selector (for `pods`).
@@ -28,6 +33,10 @@ pub struct ObjectRef {
     pub min: u32,
     /// `stable=`: how long it must stay ready before it counts.
     pub stable: Option<Duration>,
+    /// `key=`: a key a Secret or ConfigMap must hold.
+    pub key: Option<String>,
+    /// `for=` and `--for`: conditions that replace the kind's rule.
+    pub expect: Vec<Expect>,
 }
 
 /// Why a `k8s:` target was refused.
@@ -35,8 +44,8 @@ pub struct ObjectRef {
 pub enum InvalidRef {
     /// Not `[NS/]KIND/NAME`.
     Shape,
-    /// An unknown kind.
-    Kind(String),
+    /// A misspelt built-in kind, and the kind meant.
+    Kind(String, &'static str),
     /// A name or namespace that Kubernetes would not accept.
     Name(String),
     /// An option rdy does not know, or one that does not fit the kind.
@@ -49,6 +58,8 @@ pub enum InvalidRef {
     },
     /// `pod/self` without `HOSTNAME`.
     NoHostname,
+    /// A `for=` expression that is not understood.
+    For(String, expect::ExpectError),
 }
 
 impl fmt::Display for InvalidRef {
@@ -57,7 +68,7 @@ impl fmt::Display for InvalidRef {
             InvalidRef::Shape => f.write_str(
                 "expected k8s:[NAMESPACE/]KIND/NAME[?options] or k8s:[NAMESPACE/]pods?selector=LABELS",
             ),
-            InvalidRef::Kind(k) => write!(f, "unknown kind {k:?}; expected {KINDS}"),
+            InvalidRef::Kind(k, meant) => write!(f, "unknown kind {k:?}; did you mean {meant:?}?"),
             InvalidRef::Name(n) => write!(
                 f,
                 "{n:?} is not a valid Kubernetes name (lower-case letters, digits, '-' and '.')"
@@ -68,6 +79,7 @@ impl fmt::Display for InvalidRef {
                 given,
                 expected,
             } => write!(f, "{option}={given:?}: expected {expected}"),
+            InvalidRef::For(given, e) => write!(f, "for={given:?}: {e}"),
             InvalidRef::NoHostname => {
                 f.write_str("pod/self names the pod in HOSTNAME, which is not set")
             }
@@ -91,14 +103,20 @@ pub fn parse(text: &str, hostname: Option<&str>) -> Result<ObjectRef, InvalidRef
         [namespace, kind] if Kind::parse(kind) == Some(Kind::Pods) => {
             (Some(*namespace), *kind, None)
         }
-        [first, second] if Kind::parse(first).is_some() => (None, *first, Some(*second)),
-        // Neither word is a kind: the first one was meant as one.
-        [first, second] if Kind::parse(second).is_none() => (None, *first, Some(*second)),
-        [namespace, kind] => (Some(*namespace), *kind, None),
+        [kind, name] => (None, *kind, Some(*name)),
         [namespace, kind, name] => (Some(*namespace), *kind, Some(*name)),
         _ => return Err(InvalidRef::Shape),
     };
-    let kind = Kind::parse(kind).ok_or_else(|| InvalidRef::Kind(kind.to_owned()))?;
+    let resource = kind.to_ascii_lowercase();
+    let kind = match Kind::parse(kind) {
+        Some(kind) => kind,
+        None => match kind::misspelt(kind) {
+            Some(meant) => return Err(InvalidRef::Kind(kind.to_owned(), meant)),
+            // kubectl's resource names are DNS subdomains (in lower case).
+            None if is_subdomain(&resource) => Kind::Other,
+            None => return Err(InvalidRef::Name(kind.to_owned())),
+        },
+    };
     if let Some(ns) = namespace
         && !is_label(ns)
     {
@@ -115,11 +133,14 @@ pub fn parse(text: &str, hostname: Option<&str>) -> Result<ObjectRef, InvalidRef
     let mut target = ObjectRef {
         namespace: namespace.map(str::to_owned),
         kind,
+        resource,
         name,
         selector: None,
         container: None,
         min: 1,
         stable: None,
+        key: None,
+        expect: Vec::new(),
     };
     for pair in query
         .into_iter()
@@ -133,8 +154,12 @@ pub fn parse(text: &str, hostname: Option<&str>) -> Result<ObjectRef, InvalidRef
             "pods needs ?selector=LABELS, e.g. pods?selector=app%3Dweb".to_owned(),
         ));
     }
+    target.check_expect()?;
     Ok(target)
 }
+
+/// The spellings of Secrets and ConfigMaps, the resources `key=` is for.
+const KEYED: [&str; 5] = ["secret", "secrets", "configmap", "configmaps", "cm"];
 
 impl ObjectRef {
     fn apply_option(&mut self, pair: &str) -> Result<(), InvalidRef> {
@@ -183,6 +208,24 @@ impl ObjectRef {
                     }
                 };
             }
+            "key" => {
+                if !KEYED.contains(&self.resource.as_str()) {
+                    return Err(InvalidRef::Option(
+                        "key= applies to secret and configmap only".to_owned(),
+                    ));
+                }
+                if value.is_empty() {
+                    return Err(InvalidRef::Value {
+                        option: "key",
+                        given: value,
+                        expected: "the name of a key in data",
+                    });
+                }
+                self.key = Some(value);
+            }
+            "for" => self
+                .expect
+                .push(expect::parse(&value).map_err(|e| InvalidRef::For(value.clone(), e))?),
             "stable" => {
                 self.stable = Some(duration::parse(&value).map_err(|_| InvalidRef::Value {
                     option: "stable",
@@ -192,15 +235,46 @@ impl ObjectRef {
             }
             other => {
                 return Err(InvalidRef::Option(format!(
-                    "unknown option {other:?}; expected container=, min=, stable= or selector="
+                    "unknown option {other:?}; expected container=, min=, stable=, selector=, key= or for="
                 )));
             }
         }
         Ok(())
     }
 
-    /// The display name: `deployment/web`, `pods/app=web`.
+    /// Refuses `for=`/`--for` where the kind's own options would do
+    /// nothing, or where there is no single object to judge.
+    pub fn check_expect(&self) -> Result<(), InvalidRef> {
+        if self.expect.is_empty() {
+            return Ok(());
+        }
+        let clash = match () {
+            _ if self.kind == Kind::Pods => "pods?selector= (name one object)",
+            _ if self.container.is_some() => "container=",
+            _ if self.min != 1 => "min=",
+            _ if self.key.is_some() => "key=",
+            _ => return Ok(()),
+        };
+        Err(InvalidRef::Option(format!(
+            "for= replaces the kind's rule and cannot be combined with {clash}"
+        )))
+    }
+
+    /// The kind as written in messages: `deployment`, or the resource
+    /// as written (`certificate.cert-manager.io`).
+    pub fn kind_word(&self) -> &str {
+        match self.kind {
+            Kind::Other => &self.resource,
+            kind => kind.name(),
+        }
+    }
+
+    /// The display name: `deployment/web`, `pods/app=web`,
+    /// `certificate.cert-manager.io/web`.
     pub fn display(&self) -> String {
+        if self.kind == Kind::Other {
+            return format!("{}/{}", self.resource, self.name.as_deref().unwrap_or(""));
+        }
         match (&self.name, &self.selector) {
             (Some(name), _) => format!("{}/{name}", self.kind.name()),
             (None, Some(selector)) => format!("pods/{selector}"),
@@ -261,6 +335,19 @@ mod tests {
             ok("deploy/pods?selector=a%3Db").namespace.as_deref(),
             Some("deploy")
         );
+        let t = ok("db/Certificate.cert-manager.io/web?for=condition%3DReady&for=create");
+        assert_eq!(
+            (t.kind, t.resource.as_str()),
+            (Kind::Other, "certificate.cert-manager.io")
+        );
+        assert_eq!(t.display(), "certificate.cert-manager.io/web");
+        assert_eq!(t.expect.len(), 2);
+        assert_eq!(
+            ok("crd/widgets.example.com").name.as_deref(),
+            Some("widgets.example.com")
+        );
+        assert_eq!(ok("secret/s?key=tls.crt").key.as_deref(), Some("tls.crt"));
+        assert_eq!(ok("deployments.apps/web").kind, Kind::Deployment);
     }
 
     #[test]
@@ -269,7 +356,14 @@ mod tests {
             ("", "expected k8s:"),
             ("a/b/c/d", "expected k8s:"),
             ("deployment", "expected k8s:"),
-            ("cronjob/x", "unknown kind \"cronjob\""),
+            ("deploymnet/x", "did you mean \"deployment\""),
+            ("wid_get/x", "\"wid_get\" is not a valid"),
+            ("job/x?key=a", "key= applies to secret"),
+            ("deploy/x?for=ready", "for=\"ready\": expected condition="),
+            (
+                "pod/x?container=a&for=create",
+                "cannot be combined with container=",
+            ),
             ("deployment/Web", "\"Web\" is not a valid Kubernetes name"),
             ("NS/deployment/web", "\"NS\" is not a valid"),
             ("pods", "pods needs ?selector="),

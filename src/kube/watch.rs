@@ -518,11 +518,17 @@ impl Observer for Waiter<'_> {
 }
 
 /// client-go's reflector backoff: 800 ms doubling to 30 s with full jitter,
-/// reset after two quiet minutes.
-struct Backoff {
+/// reset after two quiet minutes. `default()` is at its first step.
+pub struct Backoff {
     next: Duration,
     last: Option<Instant>,
     seed: u64,
+}
+
+impl Default for Backoff {
+    fn default() -> Backoff {
+        Backoff::new()
+    }
 }
 
 impl Backoff {
@@ -543,7 +549,7 @@ impl Backoff {
 
     /// The next pause: `retry_after` when the server gave one, else the
     /// current step plus up to 100 % jitter.
-    fn next(&mut self, retry_after: Option<Duration>) -> Duration {
+    pub fn next(&mut self, retry_after: Option<Duration>) -> Duration {
         if self.last.is_some_and(|at| at.elapsed() > Backoff::RESET) {
             self.next = Backoff::FIRST;
         }

@@ -8,12 +8,25 @@ use std::time::{Duration, Instant};
 use super::ProbeError;
 use crate::kube::cache::{CacheError, WatchCache};
 use crate::kube::client::Client;
+use crate::kube::discovery::{self, ApiResource};
 use crate::kube::error::ApiError;
-use crate::kube::kind::{ENDPOINTS, Kind};
-use crate::kube::object::Endpoints;
+use crate::kube::kind::{ENDPOINTS, Kind, SERVICES};
+use crate::kube::object::Api;
 use crate::kube::rules::Verdict;
 use crate::kube::target::ObjectRef;
-use crate::kube::watch::{self, Objects, Progress, WatchError};
+use crate::kube::watch::{self, Backoff, Objects, Progress, WatchError};
+
+/// A rule's verdict as a probe's result.
+fn outcome(verdict: Verdict) -> Result<(), ProbeError> {
+    match verdict {
+        Verdict::Ready(_) => Ok(()),
+        Verdict::Waiting(message) => Err(ProbeError::NotReady(message)),
+        Verdict::Failed(message) => Err(ProbeError::Fatal(message)),
+    }
+}
+
+/// Watches one resource, reporting progress: `K8s::wait`'s inner step.
+type WatchOn<'a> = dyn FnMut(&Api, &mut dyn FnMut(Progress<'_>)) -> Result<String, WatchError> + 'a;
 
 /// A single LIST gets at least this long, whatever `--dial-timeout` says:
 /// TLS to the API server plus a credential plugin exceed a 1 s budget.
@@ -74,41 +87,48 @@ impl K8s {
         if let Some(cache) = self.cache.get() {
             return self.cached_verdict(cache, deadline);
         }
-        let run = |endpoints| {
-            let objects = watch::list_once(
-                &self.client,
-                &self.object.query(&self.namespace, endpoints),
-                deadline,
-            )?;
-            Ok(self.object.judge(endpoints, &objects))
+        let api = match self.object.kind {
+            Kind::Other => match self.resolve(false, deadline)? {
+                Some(api) => api,
+                None => return Err(ProbeError::NotReady(self.not_served())),
+            },
+            _ => Api::Slices,
         };
-        let verdict = self.with_fallback(run).map_err(|e| self.api_error(e))?;
-        match verdict {
-            Verdict::Ready(_) => Ok(()),
-            Verdict::Waiting(message) => Err(ProbeError::NotReady(message)),
-            Verdict::Failed(message) => Err(ProbeError::Fatal(message)),
-        }
+        let list = |api: &Api| {
+            let query = self.object.query(&self.namespace, api);
+            watch::list_once(&self.client, &query, deadline).map(|o| self.object.judge(api, &o))
+        };
+        let (verdict, api) = match (list(&api), self.object.kind) {
+            // discovery.k8s.io is not served (docs/kubernetes.md §2.7).
+            (Err(ApiError::NotServed { .. }), Kind::Service) => (list(&Api::Legacy), Api::Legacy),
+            // Its CRD was deleted since discovery was read.
+            (Err(ApiError::NotServed { .. }), Kind::Other) => {
+                return Err(ProbeError::NotReady(self.not_served()));
+            }
+            (other, _) => (other, api),
+        };
+        outcome(verdict.map_err(|e| self.api_error(e, &api))?)
     }
 
     fn cached_verdict(&self, cache: &Arc<WatchCache>, deadline: Instant) -> Result<(), ProbeError> {
         let first_sync = deadline.saturating_duration_since(Instant::now());
-        let verdict = |endpoints| {
-            let query = self.object.query(&self.namespace, endpoints);
+        let verdict = |api: &Api| {
+            let query = self.object.query(&self.namespace, api);
             let objects = cache.objects(&query, first_sync)?;
-            Ok(self.object.judge(endpoints, &objects))
+            Ok(self.object.judge(api, &objects))
         };
-        let verdict = match verdict(Endpoints::Slices) {
-            Err(CacheError::NotServed(_)) if self.object.kind == Kind::Service => {
-                verdict(Endpoints::Legacy)
-            }
-            other => other,
+        let verdict = match self.object.kind {
+            Kind::Other => cache
+                .resolve(&self.object.resource, first_sync)
+                .and_then(|api| verdict(&api)),
+            _ => match verdict(&Api::Slices) {
+                Err(CacheError::NotServed(_)) if self.object.kind == Kind::Service => {
+                    verdict(&Api::Legacy)
+                }
+                other => other,
+            },
         };
-        match verdict {
-            Ok(Verdict::Ready(_)) => Ok(()),
-            Ok(Verdict::Waiting(message)) => Err(ProbeError::NotReady(message)),
-            Ok(Verdict::Failed(message)) => Err(ProbeError::Fatal(message)),
-            Err(e) => Err(ProbeError::Api(e.to_string())),
-        }
+        outcome(verdict.map_err(|e| ProbeError::Api(e.to_string()))?)
     }
 
     /// Watches until ready, failed, refused, or `deadline`. `progress`
@@ -118,9 +138,9 @@ impl K8s {
         deadline: Option<Instant>,
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<(), ProbeError> {
-        let mut run = |endpoints| {
-            let query = self.object.query(&self.namespace, endpoints);
-            let judge = |objects: &Objects| self.object.judge(endpoints, objects);
+        let mut run = |api: &Api, progress: &mut dyn FnMut(Progress<'_>)| {
+            let query = self.object.query(&self.namespace, api);
+            let judge = |objects: &Objects| self.object.judge(api, objects);
             watch::watch_until(
                 &self.client,
                 &query,
@@ -130,39 +150,107 @@ impl K8s {
                 progress,
             )
         };
-        let result = match run(Endpoints::Slices) {
-            Err(WatchError::Api(ApiError::NotServed { .. }))
-                if self.object.kind == Kind::Service =>
-            {
-                run(Endpoints::Legacy)
-            }
-            other => other,
+        let (result, api) = match self.object.kind {
+            Kind::Other => self.wait_served(deadline, progress, &mut run),
+            _ => match run(&Api::Slices, progress) {
+                Err(WatchError::Api(ApiError::NotServed { .. }))
+                    if self.object.kind == Kind::Service =>
+                {
+                    (run(&Api::Legacy, progress), Api::Legacy)
+                }
+                other => (other, Api::Slices),
+            },
         };
         match result {
             Ok(_) => Ok(()),
             Err(WatchError::Failed(message)) => Err(ProbeError::Fatal(message)),
             Err(WatchError::TimedOut(message)) => Err(ProbeError::NotReady(message)),
-            Err(WatchError::Api(e)) => Err(self.api_error(e)),
+            Err(WatchError::Api(e)) => Err(self.api_error(e, &api)),
         }
     }
 
-    /// Runs `op` on EndpointSlices, and on legacy Endpoints if this server
-    /// does not serve discovery.k8s.io (docs/kubernetes.md §2.7).
-    fn with_fallback<T>(
+    /// Waits for a discovered resource: while the cluster does not serve
+    /// it (its CRD is not installed yet), discovery is read again with
+    /// backoff; once it is, its objects are watched. Returns the outcome
+    /// and the resource last watched.
+    fn wait_served(
         &self,
-        op: impl Fn(Endpoints) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
-        match op(Endpoints::Slices) {
-            Err(ApiError::NotServed { .. }) if self.object.kind == Kind::Service => {
-                op(Endpoints::Legacy)
+        deadline: Option<Instant>,
+        progress: &mut dyn FnMut(Progress<'_>),
+        run: &mut WatchOn<'_>,
+    ) -> (Result<String, WatchError>, Api) {
+        let mut backoff = Backoff::default();
+        let (mut refresh, mut told) = (false, false);
+        let limit = deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(315_360_000));
+        let mut last = self.not_served();
+        loop {
+            let pause = backoff.next(None);
+            match discovery::resolve(&self.client, &self.object.resource, refresh, limit) {
+                Ok(Some(resource)) => {
+                    if let Some(why) = self.misplaced(&resource) {
+                        return (Err(WatchError::Failed(why)), Api::Slices);
+                    }
+                    let api = Api::Found(resource);
+                    match run(&api, progress) {
+                        // Served no more (the CRD was deleted): look again.
+                        Err(WatchError::Api(ApiError::NotServed { .. })) => {}
+                        other => return (other, api),
+                    }
+                }
+                Ok(None) if !told => {
+                    progress(Progress::Verdict(&Verdict::Waiting(self.not_served())));
+                    told = true;
+                }
+                Ok(None) => {}
+                Err(e) if e.is_fatal() => return (Err(WatchError::Api(e)), Api::Slices),
+                Err(e) => {
+                    progress(Progress::Retrying(&e, pause));
+                    last = e.to_string();
+                }
             }
-            other => other,
+            refresh = true;
+            if Instant::now() + pause >= limit {
+                std::thread::sleep(limit.saturating_duration_since(Instant::now()));
+                return (Err(WatchError::TimedOut(last)), Api::Slices);
+            }
+            std::thread::sleep(pause);
         }
+    }
+
+    /// Resolves a discovered resource (`None`: not served).
+    fn resolve(&self, refresh: bool, deadline: Instant) -> Result<Option<Api>, ProbeError> {
+        match discovery::resolve(&self.client, &self.object.resource, refresh, deadline) {
+            Ok(Some(found)) => match self.misplaced(&found) {
+                Some(why) => Err(ProbeError::Fatal(why)),
+                None => Ok(Some(Api::Found(found))),
+            },
+            Ok(None) => Ok(None),
+            Err(e) => Err(self.api_error(e, &Api::Slices)),
+        }
+    }
+
+    /// A namespace written for a cluster-scoped resource would do nothing.
+    fn misplaced(&self, found: &ApiResource) -> Option<String> {
+        (!found.namespaced && self.object.namespace.is_some()).then(|| {
+            format!(
+                "{} is cluster-scoped: write k8s:{} without a namespace",
+                found.plural,
+                self.object.display()
+            )
+        })
+    }
+
+    /// `the cluster serves no resource "certificate.cert-manager.io" yet`.
+    fn not_served(&self) -> String {
+        format!(
+            "the cluster serves no resource {:?} yet",
+            self.object.resource
+        )
     }
 
     /// An API error as the line a user reads; a 403 also says which Role
     /// rule and which `kubectl auth can-i` check would settle it.
-    fn api_error(&self, error: ApiError) -> ProbeError {
+    fn api_error(&self, error: ApiError, api: &Api) -> ProbeError {
         let fatal = error.is_fatal();
         let text = match &error {
             ApiError::Forbidden { message } => {
@@ -171,11 +259,28 @@ impl K8s {
                     .split_once("cannot ")
                     .and_then(|(_, rest)| rest.split(' ').next())
                     .unwrap_or("list");
-                let resource = match self.object.kind {
-                    Kind::Service if message.contains("\"endpoints\"") => ENDPOINTS,
-                    kind => kind.resource(),
+                let (group, plural, namespaced) = match (self.object.kind, api) {
+                    (_, Api::Found(r)) => (r.group.as_str(), r.plural.as_str(), r.namespaced),
+                    // Discovery itself was refused.
+                    (Kind::Other, _) => {
+                        return ProbeError::Fatal(format!(
+                            "{message}; hint: API discovery (GET /api, /apis) is granted to \
+                             every authenticated user by the ClusterRole system:discovery"
+                        ));
+                    }
+                    (Kind::Service, _) if !self.object.expect.is_empty() => {
+                        (SERVICES.group, SERVICES.plural, true)
+                    }
+                    (Kind::Service, _) if message.contains("\"endpoints\"") => {
+                        (ENDPOINTS.group, ENDPOINTS.plural, true)
+                    }
+                    (kind, _) => {
+                        let r = kind.resource();
+                        (r.group, r.plural, true)
+                    }
                 };
-                ApiError::forbidden_hint(message, verb, resource, &self.namespace)
+                let namespace = namespaced.then_some(self.namespace.as_str());
+                ApiError::forbidden_hint(message, verb, group, plural, namespace)
             }
             other => other.to_string(),
         };

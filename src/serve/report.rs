@@ -43,17 +43,20 @@ pub fn render(entries: &[Entry<'_>], json: bool) -> String {
 /// The body of `/api/healthz/…`: `ok   deployment/web: …` or
 /// `fail deployment/web: …`, or a JSON object.
 pub fn object(object: &Object, healthy: bool, message: &str, json: bool) -> String {
-    let kind = object.kind.name();
+    let kind = object.kind_word();
+    let name = object.name();
     let mut out = String::with_capacity(96 + message.len());
     if !json {
         let word = if healthy { "ok  " } else { "fail" };
-        let _ = writeln!(out, "{word} {kind}/{}: {message}", object.name);
+        let _ = writeln!(out, "{word} {kind}/{name}: {message}");
         return out;
     }
     out.push_str("{\"namespace\":");
-    write_json_string(&mut out, &object.namespace);
-    let _ = write!(out, ",\"kind\":\"{kind}\",\"name\":");
-    write_json_string(&mut out, &object.name);
+    write_json_string(&mut out, object.namespace.as_deref().unwrap_or(""));
+    out.push_str(",\"kind\":");
+    write_json_string(&mut out, kind);
+    out.push_str(",\"name\":");
+    write_json_string(&mut out, name);
     let _ = write!(out, ",\"healthy\":{healthy},\"message\":");
     write_json_string(&mut out, message);
     out.push_str("}\n");

@@ -21,7 +21,7 @@ use super::response::{ContentType, Extra, Response};
 use super::workers::{Job, Pool};
 use crate::kube::cache::CacheError;
 use crate::kube::health::{self, Health};
-use crate::kube::kind::Kind;
+use crate::kube::target::ObjectRef;
 use crate::percent;
 use crate::target::Target;
 
@@ -69,16 +69,8 @@ pub enum Route {
     NotFound,
 }
 
-/// A Kubernetes object asked about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Object {
-    /// Its namespace.
-    pub namespace: String,
-    /// Its kind.
-    pub kind: Kind,
-    /// Its name.
-    pub name: String,
-}
+/// A Kubernetes object asked about (its namespace is always set).
+pub type Object = ObjectRef;
 
 /// Which targets a probe endpoint reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,11 +105,7 @@ pub fn route(path: &str, targets: &[Target], visible: usize, kube: bool) -> Rout
         _ => {
             if let Some(rest) = path.strip_prefix("/api/healthz/") {
                 return match health::parse_path(rest) {
-                    Some((namespace, kind, name)) if kube => Route::Object(Object {
-                        namespace,
-                        kind,
-                        name,
-                    }),
+                    Some(object) if kube => Route::Object(object),
                     _ => Route::NotFound,
                 };
             }
@@ -210,11 +198,11 @@ impl App {
     /// Answers a request, or says what it waits for.
     pub fn respond(&mut self, head: &Head<'_>, now: Instant) -> Reply {
         let route = route(head.path, self.targets, self.visible, self.kube.is_some());
-        if route != Route::Live {
+        if !matches!(route, Route::Live) {
             if let Some(refused) = self.refuse(head, now) {
                 return Reply::Now(refused);
             }
-            if route == Route::NotFound {
+            if matches!(route, Route::NotFound) {
                 return Reply::Now(Response::text(404, "not found\n"));
             }
         }
@@ -283,9 +271,6 @@ impl App {
         let Some(kube) = &self.kube else {
             return Reply::Now(Response::text(404, "not found\n"));
         };
-        if !kube.exposure.allows(&object.namespace, object.kind) {
-            return Reply::Now(object_response(&object, &Health::Missing, json, false));
-        }
         let trusted = self.token.is_some();
         match peek(kube, &object) {
             Health::Unavailable(CacheError::Syncing) => Reply::Later(Pending {
@@ -411,13 +396,7 @@ impl App {
 
 /// The object's health from memory, without waiting.
 fn peek(kube: &KubeHealth, object: &Object) -> Health {
-    health::check(
-        &kube.cache,
-        &object.namespace,
-        object.kind,
-        &object.name,
-        Duration::ZERO,
-    )
+    health::check(&kube.cache, &kube.exposure, object, Duration::ZERO)
 }
 
 /// 200 healthy, 503 not (or the API server refused or is away; failed for

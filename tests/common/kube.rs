@@ -120,7 +120,51 @@ pub const RESOURCES: &[Resource] = &[
     resource("DaemonSet", "apps", "daemonsets"),
     resource("Job", "batch", "jobs"),
     resource("EndpointSlice", "discovery.k8s.io", "endpointslices"),
+    // A custom resource, found only through discovery.
+    resource("Widget", "example.com", "widgets"),
 ];
+
+/// Aggregated discovery (`apidiscovery.k8s.io/v2`) of the core group
+/// (`/api`) or of the other groups (`/apis`), as a v1.30+ server answers
+/// `Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList`.
+fn discovery(core: bool) -> String {
+    let mut groups: Vec<&str> = Vec::new();
+    for r in RESOURCES {
+        if (r.group.is_empty() == core) && !groups.contains(&r.group) {
+            groups.push(r.group);
+        }
+    }
+    let items: Vec<Value> = groups
+        .iter()
+        .map(|group| {
+            let resources: Vec<Value> = RESOURCES
+                .iter()
+                .filter(|r| r.group == *group)
+                .map(|r| {
+                    let short: &[&str] = match r.plural {
+                        "widgets" => &["wdg"],
+                        "deployments" => &["deploy"],
+                        _ => &[],
+                    };
+                    serde_json::json!({
+                        "resource": r.plural,
+                        "responseKind": {"group": "", "version": "", "kind": r.kind},
+                        "scope": "Namespaced",
+                        "singularResource": r.kind.to_lowercase(),
+                        "verbs": ["get", "list", "watch"],
+                        "shortNames": short,
+                    })
+                })
+                .collect();
+            let metadata = match *group {
+                "" => serde_json::json!({}),
+                name => serde_json::json!({"name": name}),
+            };
+            serde_json::json!({"metadata": metadata, "versions": [{"version": "v1", "resources": resources, "freshness": "Current"}]})
+        })
+        .collect();
+    serde_json::json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items}).to_string()
+}
 
 impl Resource {
     /// The resource of a Kind (`"Deployment"`).
@@ -639,6 +683,10 @@ fn answer(
     // authenticated user through system:public-info-viewer.
     if path == "/version" {
         return Action::json(200, VERSION.to_owned());
+    }
+    // Discovery, readable by every authenticated user (system:discovery).
+    if path == "/api" || path == "/apis" {
+        return Action::json(200, discovery(path == "/api"));
     }
     let Some((route, resource)) =
         route.and_then(|r| Resource::at(&r.group, &r.version, &r.plural).map(|res| (r, res)))

@@ -160,3 +160,109 @@ impl RealKube {
         )
     }
 }
+
+/// Helpers for custom resources and Secrets, made as a user or a controller
+/// would make them.
+impl RealKube {
+    /// Sends a request and asserts its status is one of `ok`.
+    #[track_caller]
+    pub fn expect(
+        &self,
+        ok: &[u16],
+        method: &str,
+        path: &str,
+        body: Option<(&str, &str)>,
+    ) -> String {
+        let response = self.request(method, path, body);
+        assert!(
+            ok.contains(&response.status),
+            "{method} {path}: {} {}",
+            response.status,
+            response.body
+        );
+        response.body
+    }
+
+    /// Creates a JSON object in the collection at `path`.
+    #[track_caller]
+    pub fn create(&self, path: &str, object: &str) {
+        self.expect(&[201], "POST", path, Some(("application/json", object)));
+    }
+
+    /// Merge-patches an object (RFC 7386).
+    #[track_caller]
+    pub fn patch(&self, path: &str, patch: &str) {
+        self.expect(
+            &[200],
+            "PATCH",
+            path,
+            Some(("application/merge-patch+json", patch)),
+        );
+    }
+
+    /// Merge-patches an object's `/status` subresource, as its controller
+    /// writes status.
+    #[track_caller]
+    pub fn patch_status(&self, path: &str, status: &str) {
+        self.patch(
+            &format!("{path}/status"),
+            &format!(r#"{{"status":{status}}}"#),
+        );
+    }
+
+    /// Deletes an object (gone already is fine).
+    #[track_caller]
+    pub fn delete(&self, path: &str) {
+        self.expect(&[200, 202, 404], "DELETE", path, None);
+    }
+
+    /// Installs a namespaced CustomResourceDefinition `PLURAL.GROUP` (kind
+    /// `KIND`, version v1, with a status subresource and any fields) and
+    /// waits until the API server says `Established`. Returns its name.
+    pub fn crd(&self, group: &str, kind: &str, short: &str) -> String {
+        let plural = format!("{}s", kind.to_lowercase());
+        let name = format!("{plural}.{group}");
+        let body = format!(
+            r#"{{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{{"name":"{name}"}},"spec":{{"group":"{group}","scope":"Namespaced","names":{{"kind":"{kind}","plural":"{plural}","singular":"{}","shortNames":["{short}"]}},"versions":[{{"name":"v1","served":true,"storage":true,"subresources":{{"status":{{}}}},"schema":{{"openAPIV3Schema":{{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}}}}]}}}}"#,
+            kind.to_lowercase()
+        );
+        self.create(
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+            &body,
+        );
+        let path = format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}");
+        self.await_body(&path, r#""type":"Established","status":"True""#);
+        name
+    }
+
+    /// Polls `GET path` (every 100 ms, at most [`super::LIMIT`]) until the
+    /// compact body contains `needle`.
+    #[track_caller]
+    pub fn await_body(&self, path: &str, needle: &str) {
+        let end = std::time::Instant::now() + super::LIMIT;
+        loop {
+            let body: String = self
+                .request("GET", path, None)
+                .body
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            if body.contains(needle) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < end,
+                "{path} never had {needle}: {body}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// `rdy ARGS` as the admin user, or as another kubeconfig of `up.sh`.
+    pub fn rdy(&self, user: &str, args: &[&str]) -> super::Rdy {
+        super::Rdy::new(args).env(
+            "KUBECONFIG",
+            self.kubeconfig(user).to_str().expect("UTF-8 path"),
+        )
+    }
+}

@@ -2,6 +2,7 @@
 //! rule reads only the fields it needs and answers with kubectl's own
 //! progress message, so a user sees what `kubectl rollout status` would say.
 
+pub mod generic;
 pub mod job;
 pub mod pod;
 pub mod service;
