@@ -22,4 +22,5 @@ pub mod signal;
 pub mod supervise;
 pub mod target;
 pub mod timestamp;
+pub mod transport;
 pub mod wait;

@@ -14,15 +14,15 @@ use super::options::TargetOptions;
 use crate::kube;
 use crate::kube::client::Client;
 use crate::kube::config::{self, KubeOptions};
-use crate::probe::http::agent::{self, AgentOptions};
 use crate::probe::http::header;
 use crate::probe::http::proxy::ProxyEnv;
-use crate::probe::http::tls::Trust;
 use crate::probe::icmp::Icmp;
 use crate::probe::k8s::K8s;
 use crate::probe::tcp::Tcp;
 use crate::probe::{Probe, http};
 use crate::target::{self, Address, Scheme, Target};
+use crate::transport::agent::{self, AgentOptions};
+use crate::transport::tls::Trust;
 
 /// PortPatrol's defaults.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(2);

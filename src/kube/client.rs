@@ -19,8 +19,8 @@ use super::credentials::Auth;
 use super::error::ApiError;
 use crate::json::{self, Value};
 use crate::probe::ProbeError;
-use crate::probe::http::agent::{self, AgentOptions};
-use crate::probe::http::tls::Trust;
+use crate::transport::agent::{self, AgentOptions};
+use crate::transport::tls::Trust;
 
 /// Non-watch requests get about 30 s, as client-go's.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -117,7 +117,7 @@ impl Client {
                 .build();
             let response = agent
                 .run(request)
-                .map_err(|e| ApiError::Transport(crate::probe::http::from_ureq(e)))?;
+                .map_err(|e| ApiError::Transport(ProbeError::from_ureq(e)))?;
             let code = response.status().as_u16();
             if code == 401 && !retry && self.auth.refreshable() {
                 self.auth.invalidate();

@@ -125,6 +125,22 @@ impl ProbeError {
             _ => ProbeError::Io(e),
         }
     }
+
+    /// Translates ureq's errors into the words of a log line.
+    pub fn from_ureq(e: ureq::Error) -> ProbeError {
+        match e {
+            // rustls reports handshake failures through the stream's io::Error.
+            ureq::Error::Io(e) => match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())
+            {
+                Some(tls) => ProbeError::Tls(tls.to_string()),
+                None => ProbeError::from_io(e),
+            },
+            ureq::Error::Timeout(_) => ProbeError::TimedOut,
+            ureq::Error::Rustls(e) => ProbeError::Tls(e.to_string()),
+            ureq::Error::Tls(e) => ProbeError::Tls(e.to_owned()),
+            other => ProbeError::Protocol(other.to_string()),
+        }
+    }
 }
 
 impl fmt::Display for ProbeError {
