@@ -13,6 +13,7 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use crate::resolve::ResolveError;
+use crate::transport::dial::DialError;
 
 /// A configured probe of one kind.
 #[derive(Debug)]
@@ -117,6 +118,10 @@ impl ProbeError {
 
     /// Classifies a socket error the way users think about it.
     pub fn from_io(e: io::Error) -> ProbeError {
+        // rustls reports handshake failures through the stream's io::Error.
+        if let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+            return ProbeError::Tls(tls.to_string());
+        }
         match e.kind() {
             io::ErrorKind::ConnectionRefused => ProbeError::Refused,
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ProbeError::TimedOut,
@@ -164,6 +169,16 @@ impl fmt::Display for ProbeError {
             | ProbeError::NotReady(why)
             | ProbeError::Api(why)
             | ProbeError::Fatal(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<DialError> for ProbeError {
+    fn from(e: DialError) -> ProbeError {
+        match e {
+            DialError::Resolve(e) => ProbeError::Resolve(e),
+            DialError::Io(e) => ProbeError::from_io(e),
+            DialError::TimedOut => ProbeError::TimedOut,
         }
     }
 }

@@ -6,5 +6,6 @@
 //! client verify servers with the same code and the same trust rules.
 
 pub mod agent;
+pub mod dial;
 pub mod forward;
 pub mod tls;
