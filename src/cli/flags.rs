@@ -66,6 +66,9 @@ pub enum Kinds {
     Http,
     /// `icmp://` targets.
     Icmp,
+    /// Targets that verify a TLS server: http(s) (https, or redirects to
+    /// it) and grpcs.
+    Tls,
 }
 
 impl Kinds {
@@ -75,6 +78,7 @@ impl Kinds {
             Kinds::All => "every target",
             Kinds::Http => "http(s) targets",
             Kinds::Icmp => "icmp targets",
+            Kinds::Tls => "http(s) and grpcs targets",
         }
     }
 }
@@ -119,7 +123,7 @@ const fn flag(
     }
 }
 
-use Kinds::{All, Http, Icmp};
+use Kinds::{All, Http, Icmp, Tls};
 use Scope::{Run, Serve, Target};
 
 /// All options, in the order `--help` lists them.
@@ -161,9 +165,9 @@ pub const FLAGS: &[Flag] = &[
     flag(Id::FollowRedirects, "follow-redirects", None, Some("RDY_FOLLOW_REDIRECTS"), None, Target(Http),
         "Follow up to 10 redirects; without it a 3xx response is the answer \
          judged by --status."),
-    flag(Id::Insecure, "insecure", Some('k'), Some("HTTP_SKIP_TLS_VERIFY"), None, Target(Http),
+    flag(Id::Insecure, "insecure", Some('k'), Some("HTTP_SKIP_TLS_VERIFY"), None, Target(Tls),
         "Do not verify the server's TLS certificate."),
-    flag(Id::CaFile, "ca-file", None, Some("RDY_CA_FILE"), Some("FILE"), Target(Http),
+    flag(Id::CaFile, "ca-file", None, Some("RDY_CA_FILE"), Some("FILE"), Target(Tls),
         "Trust the CA certificates in this PEM file instead of the system \
          bundle. Example: --ca-file /etc/rdy/ca.pem"),
     flag(Id::IcmpReadTimeout, "icmp-read-timeout", None, Some("ICMP_READ_TIMEOUT"), Some("DUR"), Target(Icmp),

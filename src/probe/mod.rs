@@ -3,6 +3,8 @@
 //! Every probe has the same shape — a configured target and a deadline in,
 //! ready or a reason out — so `wait`, `check` and `serve` share them unchanged.
 
+pub mod dns;
+pub mod grpc;
 pub mod http;
 pub mod icmp;
 pub mod k8s;
@@ -28,6 +30,10 @@ pub enum Probe {
     K8s(Box<k8s::K8s>),
     /// The Kubernetes API server itself (`rdy serve`'s `/healthz`).
     K8sApi(k8s::ApiServer),
+    /// gRPC health check.
+    Grpc(Box<grpc::Grpc>),
+    /// DNS query.
+    Dns(dns::Dns),
 }
 
 impl Probe {
@@ -39,6 +45,8 @@ impl Probe {
             Probe::Icmp(p) => p.attempt(deadline),
             Probe::K8s(p) => p.attempt(deadline),
             Probe::K8sApi(p) => p.attempt(deadline),
+            Probe::Grpc(p) => p.attempt(deadline),
+            Probe::Dns(p) => p.attempt(deadline),
         }
     }
 
@@ -51,6 +59,8 @@ impl Probe {
             Probe::Icmp(p) => p.dial_timeout + p.read_timeout,
             Probe::K8s(p) => p.budget(),
             Probe::K8sApi(_) => k8s::MIN_BUDGET,
+            Probe::Grpc(p) => p.dial_timeout,
+            Probe::Dns(p) => p.dial_timeout,
         }
     }
 
@@ -62,6 +72,9 @@ impl Probe {
             Probe::Http(_) => "http",
             Probe::Icmp(_) => "icmp",
             Probe::K8s(_) | Probe::K8sApi(_) => "k8s",
+            Probe::Grpc(p) if p.tls.is_some() => "grpcs",
+            Probe::Grpc(_) => "grpc",
+            Probe::Dns(_) => "dns",
         }
     }
 }
@@ -101,7 +114,8 @@ pub enum ProbeError {
     /// Neither an unprivileged nor a raw ICMP socket may be opened; waiting
     /// cannot fix that, so it ends the run with exit code 3.
     IcmpNotPermitted(String),
-    /// A Kubernetes object is not ready; kubectl's progress message.
+    /// Not ready in the words of a protocol: kubectl's progress message,
+    /// a gRPC health status, an HTTP/2 or DNS error.
     NotReady(String),
     /// A request to the API server failed in a way that may pass.
     Api(String),

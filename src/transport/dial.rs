@@ -31,7 +31,7 @@ impl fmt::Display for DialError {
 /// Resolves `host` and connects to each address in turn until one accepts.
 /// What is left of the deadline is shared among the addresses not yet
 /// tried, as Go's dialer does, so one black-holed address cannot starve the
-/// rest. A caller that exchanges bytes bounds them with [`bound`].
+/// rest. A caller that exchanges bytes wraps the stream in [`Bounded`].
 pub fn connect(host: &str, port: u16, deadline: Instant) -> Result<TcpStream, DialError> {
     let addrs = resolve::resolve(host, port, deadline).map_err(DialError::Resolve)?;
     let mut first_error = None;
@@ -51,14 +51,41 @@ pub fn connect(host: &str, port: u16, deadline: Instant) -> Result<TcpStream, Di
     Err(first_error.map_or(DialError::TimedOut, DialError::Io))
 }
 
-/// Sets the read and write timeouts of `stream` to what is left until
-/// `deadline`: a timeout of zero would mean "none", so a passed deadline is
-/// an error.
-pub fn bound(stream: &TcpStream, deadline: Instant) -> io::Result<()> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(io::ErrorKind::TimedOut.into());
+/// A TCP stream whose every read and write ends by one deadline: the
+/// socket timeouts are set to what is left before each call, so a server
+/// that trickles bytes cannot stretch an attempt.
+#[derive(Debug)]
+pub struct Bounded {
+    /// The connection.
+    pub stream: TcpStream,
+    /// When the attempt ends.
+    pub deadline: Instant,
+}
+
+impl Bounded {
+    fn left(&self) -> io::Result<std::time::Duration> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        Ok(left)
     }
-    stream.set_read_timeout(Some(left))?;
-    stream.set_write_timeout(Some(left))
+}
+
+impl io::Read for Bounded {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.set_read_timeout(Some(self.left()?))?;
+        self.stream.read(buf)
+    }
+}
+
+impl io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.set_write_timeout(Some(self.left()?))?;
+        self.stream.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }

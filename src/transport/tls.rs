@@ -176,8 +176,8 @@ pub fn parse_certificates(pem: &[u8]) -> Result<Vec<Certificate<'static>>, Strin
     }
 }
 
-/// A TLS client session over TCP, for the protocols rdy speaks itself.
-pub type TlsStream = rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream>;
+/// A TLS client session over a socket, for the protocols rdy speaks itself.
+pub type TlsStream<S> = rustls::StreamOwned<rustls::ClientConnection, S>;
 
 impl Trust {
     /// A rustls client configuration with this trust store that offers the
@@ -214,11 +214,11 @@ impl Trust {
 /// Starts a TLS session with `server_name` (a DNS name or IP literal: SNI
 /// and the certificate check use it) over `tcp` and completes the handshake,
 /// so a certificate problem is reported as such before any request.
-pub fn connect(
+pub fn connect<S: std::io::Read + std::io::Write>(
     config: Arc<rustls::ClientConfig>,
     server_name: &str,
-    mut tcp: std::net::TcpStream,
-) -> std::io::Result<TlsStream> {
+    mut tcp: S,
+) -> std::io::Result<TlsStream<S>> {
     let name = rustls::pki_types::ServerName::try_from(server_name.to_owned())
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let mut conn = rustls::ClientConnection::new(config, name).map_err(std::io::Error::other)?;
