@@ -108,6 +108,7 @@ pub fn run(signals: Blocked, run: Run, settings: Settings) -> ! {
     };
     let max_connections = raise_fd_limit(settings.max_connections);
     let targets: &'static [crate::target::Target] = Box::leak(run.targets.into_boxed_slice());
+    crate::wait::advise(targets);
     let kube = settings.kube;
     if let Some(kube) = &kube {
         // k8s: targets answer from the watch cache, not a LIST per probe.
