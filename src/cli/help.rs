@@ -20,6 +20,10 @@ Targets:
   tcp://HOST:PORT, HOST:PORT   ready when a TCP connection is accepted
   http://URL, https://URL      ready when the status is expected (200)
   icmp://HOST                  ready when an echo reply comes back
+  grpc://HOST:PORT, grpcs://   ready when the gRPC health check answers
+                               SERVING (?service=NAME: one service)
+  dns://NAME                   ready when NAME has a record (?type=A, AAAA,
+                               CNAME, SRV, TXT, MX or NS; ?server=IP[:PORT])
 
 Options before the first target are defaults for every target; options
 after a target apply to that target only. Each option can also be set by the

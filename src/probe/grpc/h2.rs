@@ -408,3 +408,117 @@ pub fn grpc_headers(tls: bool, authority: &str, path: &str) -> Vec<u8> {
     }
     block
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The server side: frames to read, and what the client wrote.
+    struct Server {
+        input: io::Cursor<Vec<u8>>,
+        written: Vec<u8>,
+    }
+
+    impl Read for Server {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.input.read(buf)
+        }
+    }
+
+    impl Write for Server {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.written.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn frames(list: &[(u8, u8, u32, &[u8])]) -> Server {
+        let mut input = Vec::new();
+        for (kind, flags, stream, payload) in list {
+            frame(&mut input, *kind, *flags, *stream, payload);
+        }
+        Server {
+            input: io::Cursor::new(input),
+            written: Vec::new(),
+        }
+    }
+
+    fn literal(name: &str, value: &str) -> Vec<u8> {
+        let mut block = Vec::new();
+        hpack::encode_literal(&mut block, name, value);
+        block
+    }
+
+    #[test]
+    fn settings_and_ping_are_acked_and_trailers_kept_apart() {
+        let mut headers = vec![0x88]; // :status 200, static index 8
+        headers.extend(literal("content-type", "application/grpc"));
+        let trailers = literal("grpc-status", "0");
+        let mut server = frames(&[
+            (SETTINGS, 0, 0, &[0, 3, 0, 0, 0, 100]),
+            (PING, 0, 0, b"12345678"),
+            (HEADERS, END_HEADERS, 1, &headers),
+            (DATA, 0, 1, &[0, 0, 0, 0, 2, 8, 1]),
+            (HEADERS, END_HEADERS | END_STREAM, 1, &trailers),
+        ]);
+        let response = exchange(&mut server, b"").unwrap();
+        assert_eq!(response.field(":status"), Some(&b"200"[..]));
+        assert_eq!(response.field("grpc-status"), Some(&b"0"[..]));
+        assert_eq!(response.body, [0, 0, 0, 0, 2, 8, 1]);
+        let mut acks = Vec::new();
+        frame(&mut acks, SETTINGS, ACK, 0, &[]);
+        frame(&mut acks, PING, ACK, 0, b"12345678");
+        assert_eq!(server.written, acks);
+    }
+
+    #[test]
+    fn padded_headers_continue_across_frames() {
+        let block = literal("grpc-status", "12");
+        let (first, rest) = block.split_at(4);
+        let mut padded = vec![3];
+        padded.extend_from_slice(first);
+        padded.extend_from_slice(&[0, 0, 0]);
+        let mut server = frames(&[
+            (SETTINGS, 0, 0, &[]),
+            (HEADERS, PADDED | END_STREAM, 1, &padded),
+            (CONTINUATION, END_HEADERS, 1, rest),
+        ]);
+        let response = exchange(&mut server, b"").unwrap();
+        assert_eq!(response.field("grpc-status"), Some(&b"12"[..]));
+    }
+
+    #[test]
+    fn refusals_and_resets_are_errors() {
+        let goaway = [0, 0, 0, 0, 0, 0, 0, 11, b'c', b'a', b'l', b'm'];
+        let mut server = frames(&[(SETTINGS, 0, 0, &[]), (GOAWAY, 0, 0, &goaway)]);
+        let e = exchange(&mut server, b"").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "HTTP/2: server sent GOAWAY ENHANCE_YOUR_CALM: calm"
+        );
+        let mut server = frames(&[(SETTINGS, 0, 0, &[]), (RST_STREAM, 0, 1, &[0, 0, 0, 7])]);
+        let e = exchange(&mut server, b"").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "HTTP/2: server reset the stream: REFUSED_STREAM"
+        );
+        let mut http1 = Server {
+            input: io::Cursor::new(b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec()),
+            written: Vec::new(),
+        };
+        assert!(matches!(exchange(&mut http1, b""), Err(H2Error::Http1)));
+        let mut big = frames(&[(SETTINGS, 0, 0, &[])]);
+        big.input
+            .get_mut()
+            .extend_from_slice(&[0, 0x40, 1, 0, 0, 0, 0, 0, 1]);
+        assert!(matches!(
+            exchange(&mut big, b""),
+            Err(H2Error::FrameSize(16385))
+        ));
+        let mut cut = frames(&[(SETTINGS, 0, 0, &[])]);
+        assert!(matches!(exchange(&mut cut, b""), Err(H2Error::Closed)));
+    }
+}
