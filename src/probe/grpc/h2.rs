@@ -230,9 +230,15 @@ struct Stream {
     preface_seen: bool,
 }
 
+/// A connection, plain or TLS: one trait object, so the exchange is
+/// compiled once.
+pub trait Io: Read + Write {}
+
+impl<T: Read + Write> Io for T {}
+
 /// Writes `first` (from [`request`]) and reads frames from `io` until
 /// stream 1 ends. Every read and write is bounded by `io` itself.
-pub fn exchange<S: Read + Write>(io: &mut S, first: &[u8]) -> Result<Response, H2Error> {
+pub fn exchange(io: &mut dyn Io, first: &[u8]) -> Result<Response, H2Error> {
     io.write_all(first)?;
     let mut stream = Stream::default();
     let mut payload = Vec::new();

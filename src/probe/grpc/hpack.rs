@@ -291,6 +291,15 @@ mod tests {
     }
 
     #[test]
+    fn the_static_table_has_61_entries() {
+        let d = Decoder::default();
+        assert_eq!(d.entry(1).unwrap(), (b":authority".to_vec(), Vec::new()));
+        assert_eq!(d.entry(16).unwrap().1, b"gzip, deflate");
+        assert_eq!(d.entry(61).unwrap().0, b"www-authenticate");
+        assert_eq!(d.entry(62), Err(HpackError::Index(62)));
+    }
+
+    #[test]
     fn literals_round_trip_and_long_values_use_continuation_bytes() {
         let mut block = Vec::new();
         encode_literal(&mut block, ":authority", &"a".repeat(300));

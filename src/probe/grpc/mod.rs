@@ -7,7 +7,6 @@ pub mod health;
 pub mod hpack;
 pub mod huffman;
 
-use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -70,16 +69,16 @@ impl Grpc {
         let block = h2::grpc_headers(self.tls.is_some(), &authority, health::PATH);
         let first = h2::request(&block, &health::request(&self.service));
         let response = match &self.tls {
-            None => exchange(io, &first),
+            None => exchange(&mut { io }, &first),
             Some(config) => {
-                let stream =
+                let mut stream =
                     tls::connect(config.clone(), &self.host, io).map_err(ProbeError::from_io)?;
                 if stream.conn.alpn_protocol() != Some(b"h2") {
                     return Err(ProbeError::Tls(
                         "the server did not agree to HTTP/2 (ALPN h2)".to_owned(),
                     ));
                 }
-                exchange(stream, &first)
+                exchange(&mut stream, &first)
             }
         }?;
         self.judge(&response)
@@ -141,8 +140,8 @@ impl Grpc {
     }
 }
 
-fn exchange<S: Read + Write>(mut io: S, first: &[u8]) -> Result<Response, ProbeError> {
-    h2::exchange(&mut io, first).map_err(|e| match e {
+fn exchange(io: &mut dyn h2::Io, first: &[u8]) -> Result<Response, ProbeError> {
+    h2::exchange(io, first).map_err(|e| match e {
         H2Error::Io(e) => ProbeError::from_io(e),
         other => ProbeError::NotReady(other.to_string()),
     })
