@@ -28,9 +28,10 @@ impl Tcp {
             format!(
                 "A TCP probe of port 3306 counts as a connection error in MySQL and can \
                  get this host blocked (ERROR 1129); use mysql://{}:3306",
-                match self.host.contains(':') {
-                    true => format!("[{}]", self.host),
-                    false => self.host.clone(),
+                if self.host.contains(':') {
+                    format!("[{}]", self.host)
+                } else {
+                    self.host.clone()
                 }
             )
         })

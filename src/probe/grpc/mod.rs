@@ -62,9 +62,11 @@ impl Grpc {
     pub fn attempt(&self, deadline: Instant) -> Result<(), ProbeError> {
         let stream = dial::connect(&self.host, self.port, deadline)?;
         let io = Bounded { stream, deadline };
-        let authority = match self.host.contains(':') {
-            true => format!("[{}]:{}", self.host, self.port),
-            false => format!("{}:{}", self.host, self.port),
+        // RFC 3986 §3.2.2: an IPv6 literal in an authority is bracketed.
+        let authority = if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
         };
         let block = h2::grpc_headers(self.tls.is_some(), &authority, health::PATH);
         let first = h2::request(&block, &health::request(&self.service));
@@ -101,15 +103,7 @@ impl Grpc {
             .ok()
             .and_then(|c| c.parse::<u32>().ok())
             .ok_or_else(|| ProbeError::NotReady("grpc-status is not a number".to_owned()))?;
-        let message = response
-            .field("grpc-message")
-            .map(|m| {
-                String::from_utf8_lossy(&percent::decode_lenient(&String::from_utf8_lossy(m)))
-                    .into_owned()
-            })
-            .filter(|m| !m.is_empty())
-            .map(|m| format!(": {}", m.chars().take(200).collect::<String>()))
-            .unwrap_or_default();
+        let message = status_message(response);
         let name = health::status_name(code);
         match code {
             0 => {}
@@ -145,4 +139,21 @@ fn exchange(io: &mut dyn h2::Io, first: &[u8]) -> Result<Response, ProbeError> {
         H2Error::Io(e) => ProbeError::from_io(e),
         other => ProbeError::NotReady(other.to_string()),
     })
+}
+
+/// `grpc-message`, percent-decoded (gRPC over HTTP/2, "Responses"), as
+/// `": text"` of at most 200 characters, or nothing.
+fn status_message(response: &Response) -> String {
+    let Some(raw) = response.field("grpc-message") else {
+        return String::new();
+    };
+    let decoded = percent::decode_lenient(&String::from_utf8_lossy(raw));
+    match String::from_utf8_lossy(&decoded)
+        .chars()
+        .take(200)
+        .collect::<String>()
+    {
+        text if text.is_empty() => text,
+        text => format!(": {text}"),
+    }
 }
