@@ -184,3 +184,56 @@ fn bad_dns_targets_are_usage_errors() {
         Rdy::new(&["check", target]).run().expect(2, says);
     }
 }
+
+/// In a network and mount namespace of its own: dnsmasq on 127.0.0.1:53
+/// and a resolv.conf whose first nameserver does not answer, bind-mounted
+/// over /etc/resolv.conf. rdy reads it, gets a refusal from the first
+/// nameserver and its answers from the second.
+#[test]
+fn the_nameservers_of_resolv_conf_are_asked_in_turn() {
+    let test = "the_nameservers_of_resolv_conf_are_asked_in_turn";
+    if common::skip_unless_root(test) {
+        return;
+    }
+    if Command::new("dnsmasq").arg("--version").output().is_err() {
+        skip(test, "dnsmasq is not installed");
+        return;
+    }
+    let dir = temp_dir("resolv");
+    let resolv = write_file(
+        &dir,
+        "resolv.conf",
+        b"nameserver 127.0.0.2\nnameserver 127.0.0.1\n",
+    );
+    let hosts = write_file(&dir, "hosts", b"127.0.0.1 db.test\n");
+    let script = format!(
+        "set -e
+ip link set lo up
+mount --bind {resolv} /etc/resolv.conf
+dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \\
+    --local=/test/ --listen-address=127.0.0.1 --bind-interfaces --pid-file= \\
+    --user=root --port=53 --addn-hosts={hosts} &
+dns=$!
+set +e
+\"$@\"
+code=$?
+kill $dns
+wait $dns
+exit $code
+",
+        resolv = resolv.display(),
+        hosts = hosts.display(),
+    );
+    let script = write_file(&dir, "run.sh", script.as_bytes());
+    let script = script.to_str().unwrap();
+    let wrapper = ["unshare", "-n", "-m", "--", "sh", script];
+    Rdy::new(&["wait", "-t", "10s", "-i", "100ms", "dns://db.test"])
+        .wrapped(&wrapper, common::bin())
+        .run()
+        .expect(0, "db.test is ready ✓");
+    // Waits (until dnsmasq is up) and times out on the NXDOMAIN.
+    Rdy::new(&["wait", "-t", "3s", "-i", "100ms", "dns://gone.test"])
+        .wrapped(&wrapper, common::bin())
+        .run()
+        .expect(1, "gone.test does not exist (NXDOMAIN)");
+}
