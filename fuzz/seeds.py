@@ -219,7 +219,7 @@ write(
 )
 
 # Watch responses as the API server streams them: one event per line,
-# blank keep-alive lines, and an ERROR event (docs/k8s-api.md §3).
+# blank keep-alive lines, and an ERROR event (docs/kubernetes.md §3).
 write(
     "watch_stream",
     [
@@ -228,5 +228,60 @@ write(
         EVENTS[2] + "\n",
         EVENTS[0][:40],
         '{"type":"ADDED","object":{}}\r\n{"type":',
+    ],
+)
+
+def h2_frame(kind, flags, stream, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+
+
+def hpack_literal(name, value):
+    """A literal field without indexing, raw strings (RFC 7541 §6.2.2)."""
+    return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+
+
+# RFC 7541 C.6.1: a response block with Huffman strings and table inserts.
+RFC_C61 = bytes.fromhex(
+    "488264025885aec3771a4b6196d07abe941054d444a8200595040b8166e082a62d1bff6e919d29ad171863c78f0b97c8e9ae82ae43d3"
+)
+HEALTH_SERVING = b"\x00\x00\x00\x00\x02\x08\x01"
+HEADERS_200 = b"\x88" + hpack_literal(b"content-type", b"application/grpc")
+TRAILERS_OK = hpack_literal(b"grpc-status", b"0")
+write(
+    "h2",
+    [
+        # SETTINGS, ACK of ours, PING, headers, data, trailers.
+        h2_frame(4, 0, 0, b"\x00\x03\x00\x00\x00\x64") + h2_frame(4, 1, 0, b"")
+        + h2_frame(6, 0, 0, b"12345678") + h2_frame(1, 4, 1, HEADERS_200)
+        + h2_frame(0, 0, 1, HEALTH_SERVING) + h2_frame(1, 5, 1, TRAILERS_OK),
+        # Padded HEADERS split by CONTINUATION, trailers-only UNIMPLEMENTED.
+        h2_frame(4, 0, 0, b"") + h2_frame(1, 8 | 1, 1, b"\x02" + HEADERS_200[:5] + b"\0\0")
+        + h2_frame(9, 4, 1, HEADERS_200[5:] + hpack_literal(b"grpc-status", b"12")),
+        h2_frame(4, 0, 0, b"") + h2_frame(7, 0, 0, b"\x00\x00\x00\x00\x00\x00\x00\x0bcalm down"),
+        h2_frame(4, 0, 0, b"") + h2_frame(1, 4, 1, RFC_C61) + h2_frame(3, 0, 1, b"\x00\x00\x00\x08"),
+        b"HTTP/1.1 400 Bad Request\r\n\r\n",
+    ],
+)
+write(
+    "hpack",
+    [
+        RFC_C61,
+        RFC_C61 + b"\xff" + bytes.fromhex("4883640effc1c0bf"),
+        b"\x3f\xe1\x1f" + HEADERS_200,
+        b":authority\nlocalhost:50051",
+    ],
+)
+write("grpc_health", [HEALTH_SERVING, b"\x00\x00\x00\x00\x05\x12\x01x\x08\x02", "shop.Cart"])
+DNS_QUERY_TAIL = b"\x02db\x04test\x00\x00\x01\x00\x01"
+DNS_A = (b"\x00\x00\x81\x80\x00\x01\x00\x02\x00\x00\x00\x00"
+         + b"\xc0\x0c\x00\x05\x00\x01\x00\x00\x00\x3c\x00\x02\xc0\x0c"
+         + b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x7f\x00\x00\x01")
+write(
+    "dns",
+    [
+        # [type | 0x80: our question spliced in, name length] name answer
+        bytes([0x80, 7]) + b"db.test" + DNS_A,
+        bytes([0x81, 7]) + b"db.test" + b"\x00\x00\x81\x83\x00\x01\x00\x00\x00\x00\x00\x00",
+        bytes([0x00, 7]) + b"db.test" + b"\x12\x34\x83\x80\x00\x01\x00\x00\x00\x00\x00\x00" + DNS_QUERY_TAIL,
     ],
 )

@@ -7,7 +7,6 @@
 
 pub mod base64;
 pub mod cli;
-pub mod crypto;
 pub mod duration;
 pub mod exec;
 pub mod footprint;
@@ -23,4 +22,5 @@ pub mod signal;
 pub mod supervise;
 pub mod target;
 pub mod timestamp;
+pub mod transport;
 pub mod wait;

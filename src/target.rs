@@ -34,6 +34,12 @@ pub enum Scheme {
     Https,
     /// `icmp://host`.
     Icmp,
+    /// `grpc://host:port[?service=NAME]`: gRPC health over HTTP/2.
+    Grpc,
+    /// `grpcs://host:port[?service=NAME]`: the same over TLS.
+    Grpcs,
+    /// `dns://name[?type=T&server=IP]`: a DNS query.
+    Dns,
 }
 
 /// What `--type` accepts; quoted in error messages.
@@ -51,12 +57,31 @@ impl Scheme {
         }
     }
 
+    /// Schemes that only a target string selects, not `--type` (PortPatrol
+    /// knows tcp, http, https and icmp).
+    fn parse_protocol(text: &str) -> Option<Scheme> {
+        match text.to_ascii_lowercase().as_str() {
+            "grpc" => Some(Scheme::Grpc),
+            "grpcs" => Some(Scheme::Grpcs),
+            "dns" => Some(Scheme::Dns),
+            _ => None,
+        }
+    }
+
+    /// The scheme's name: the check type of log lines and error messages.
+    pub fn name(self) -> &'static str {
+        self.prefix().trim_end_matches("://")
+    }
+
     fn prefix(self) -> &'static str {
         match self {
             Scheme::Tcp => "tcp://",
             Scheme::Http => "http://",
             Scheme::Https => "https://",
             Scheme::Icmp => "icmp://",
+            Scheme::Grpc => "grpc://",
+            Scheme::Grpcs => "grpcs://",
+            Scheme::Dns => "dns://",
         }
     }
 
@@ -76,6 +101,8 @@ pub struct Address {
     pub port: Option<u16>,
     /// The full URL of an HTTP(S) target.
     pub uri: Option<Uri>,
+    /// What follows `?` in a grpc or dns target (its options), raw.
+    pub query: Option<String>,
 }
 
 /// Why a target string was refused.
@@ -105,6 +132,10 @@ pub enum InvalidTarget {
     TcpExtra,
     /// Whitespace inside: most often two targets in one list item.
     Whitespace,
+    /// A path, fragment or userinfo in a grpc or dns target.
+    ProtocolExtra(Scheme),
+    /// A dns target whose name is an IP address or empty.
+    DnsName(String),
 }
 
 impl fmt::Display for InvalidTarget {
@@ -114,7 +145,8 @@ impl fmt::Display for InvalidTarget {
             InvalidTarget::UnknownScheme(s) => write!(
                 f,
                 "unknown scheme {s:?}; accepted: tcp://host:port, host:port, \
-                 http://..., https://..., icmp://host"
+                 http://..., https://..., icmp://host, grpc://host:port, \
+                 grpcs://host:port, dns://name, k8s:kind/name"
             ),
             InvalidTarget::TypeConflict { check_type, scheme } => write!(
                 f,
@@ -137,6 +169,19 @@ impl fmt::Display for InvalidTarget {
             InvalidTarget::TcpExtra => {
                 f.write_str("a tcp target is host:port, without path or query")
             }
+            InvalidTarget::ProtocolExtra(Scheme::Dns) => f.write_str(
+                "a dns target is dns://name[?type=A|AAAA|CNAME|SRV|TXT|MX|NS][&server=IP[:PORT]], \
+                 without port or path",
+            ),
+            InvalidTarget::ProtocolExtra(scheme) => write!(
+                f,
+                "a {} target is {}host:port[?service=NAME], without path",
+                scheme.name(),
+                scheme.prefix()
+            ),
+            InvalidTarget::DnsName(name) => {
+                write!(f, "{name:?} is not a DNS name to look up")
+            }
             InvalidTarget::Whitespace => f.write_str(
                 "a target contains no spaces; lists of targets (WAIT_HOSTS) are separated by commas",
             ),
@@ -158,6 +203,7 @@ pub fn parse(text: &str, check_type: Option<Scheme>) -> Result<Address, InvalidT
     let (scheme, rest) = match text.split_once("://") {
         Some((written, rest)) => {
             let scheme = Scheme::parse(written)
+                .or_else(|| Scheme::parse_protocol(written))
                 .ok_or_else(|| InvalidTarget::UnknownScheme(format!("{written}://")))?;
             check_agreement(check_type, scheme)?;
             (scheme, rest)
@@ -168,7 +214,39 @@ pub fn parse(text: &str, check_type: Option<Scheme>) -> Result<Address, InvalidT
         Scheme::Tcp => parse_tcp(rest),
         Scheme::Icmp => parse_icmp(rest),
         Scheme::Http | Scheme::Https => parse_url(&format!("{}{rest}", scheme.prefix()), scheme),
+        Scheme::Grpc | Scheme::Grpcs | Scheme::Dns => parse_protocol(rest, scheme),
     }
+}
+
+/// `host:port[?query]` of a grpc target, `name[?query]` of a dns target;
+/// the probe reads the query's options.
+fn parse_protocol(rest: &str, scheme: Scheme) -> Result<Address, InvalidTarget> {
+    let (authority, query) = match rest.split_once('?') {
+        Some((authority, query)) => (authority, Some(query.to_owned())),
+        None => (rest, None),
+    };
+    let authority = authority.strip_suffix('/').unwrap_or(authority);
+    if authority.contains(['/', '#', '@']) {
+        return Err(InvalidTarget::ProtocolExtra(scheme));
+    }
+    let (host, port) = match scheme {
+        Scheme::Dns => match split_host_port(authority) {
+            Ok((name, None)) if name.parse::<IpAddr>().is_err() => (name, None),
+            Ok((_, Some(_))) => return Err(InvalidTarget::ProtocolExtra(scheme)),
+            _ => return Err(InvalidTarget::DnsName(authority.to_owned())),
+        },
+        _ => {
+            let (host, port) = split_host_port(authority)?;
+            (host, Some(port.ok_or(InvalidTarget::MissingPort)?))
+        }
+    };
+    Ok(Address {
+        scheme,
+        host,
+        port,
+        uri: None,
+        query,
+    })
 }
 
 fn check_agreement(check_type: Option<Scheme>, scheme: Scheme) -> Result<(), InvalidTarget> {
@@ -177,8 +255,8 @@ fn check_agreement(check_type: Option<Scheme>, scheme: Scheme) -> Result<(), Inv
         // PortPatrol treats http and https as one check type.
         Some(t) if t == scheme || (t.is_http() && scheme.is_http()) => Ok(()),
         Some(t) => Err(InvalidTarget::TypeConflict {
-            check_type: t.prefix().trim_end_matches("://").to_owned(),
-            scheme: scheme.prefix().trim_end_matches("://").to_owned(),
+            check_type: t.name().to_owned(),
+            scheme: scheme.name().to_owned(),
         }),
     }
 }
@@ -194,6 +272,7 @@ fn parse_tcp(rest: &str) -> Result<Address, InvalidTarget> {
         host,
         port: Some(port),
         uri: None,
+        query: None,
     })
 }
 
@@ -216,6 +295,7 @@ fn parse_icmp(rest: &str) -> Result<Address, InvalidTarget> {
         host,
         port: None,
         uri: None,
+        query: None,
     })
 }
 
@@ -236,6 +316,7 @@ fn parse_url(url: &str, scheme: Scheme) -> Result<Address, InvalidTarget> {
         host,
         port: Some(port.unwrap_or(default_port)),
         uri: Some(uri),
+        query: None,
     })
 }
 
@@ -363,6 +444,30 @@ mod tests {
         assert_eq!(ok("icmp://::1").host, "::1");
         assert_eq!(ok("icmp://[::1]").host, "::1");
         assert_eq!(ok("icmp://gateway/").host, "gateway");
+    }
+
+    #[test]
+    fn grpc_and_dns_forms() {
+        let a = ok("grpc://api:50051?service=shop.Cart");
+        assert_eq!(
+            (a.scheme, a.host.as_str(), a.port, a.query.as_deref()),
+            (Scheme::Grpc, "api", Some(50051), Some("service=shop.Cart"))
+        );
+        assert_eq!(ok("GRPCS://[::1]:443/").scheme, Scheme::Grpcs);
+        let a = ok("dns://db.internal.?type=SRV");
+        assert_eq!((a.scheme, a.host.as_str()), (Scheme::Dns, "db.internal."));
+        assert_eq!(infer_name(&ok("dns://db")), "db");
+        let refused = [
+            ("grpc://api", InvalidTarget::MissingPort),
+            ("grpc://api:1/x", InvalidTarget::ProtocolExtra(Scheme::Grpc)),
+            ("dns://db:53", InvalidTarget::ProtocolExtra(Scheme::Dns)),
+            ("dns://10.0.0.1", InvalidTarget::DnsName("10.0.0.1".into())),
+            ("dns://?type=A", InvalidTarget::DnsName(String::new())),
+        ];
+        for (text, want) in refused {
+            assert_eq!(parse(text, None).unwrap_err(), want, "{text:?}");
+        }
+        assert!(parse("grpc://api:1", Some(Scheme::Tcp)).is_err());
     }
 
     #[test]

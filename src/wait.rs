@@ -54,6 +54,7 @@ enum Report {
 /// Retries every target until it is ready, the deadline passes, or one
 /// target can never become ready.
 pub fn wait(targets: &'static [Target], timeout: Option<Duration>) -> Outcome {
+    advise(targets);
     let deadline = timeout.map(|t| Instant::now() + t);
     for target in targets {
         target_line(
@@ -86,6 +87,7 @@ pub fn wait(targets: &'static [Target], timeout: Option<Duration>) -> Outcome {
 
 /// Makes one attempt per target.
 pub fn check(targets: &'static [Target], timeout: Option<Duration>) -> Outcome {
+    advise(targets);
     let deadline = timeout.map(|t| Instant::now() + t);
     let outcome = collect(targets, move |target| {
         match target.probe.attempt(attempt_deadline(target, deadline)) {
@@ -260,6 +262,18 @@ fn ready_line(target: &Target) -> log::Line {
 }
 
 /// Adds the fields `-v` shows on every line about a target.
+/// Warns once about targets that a probe of their kind serves badly
+/// (`tcp://db:3306`, see [`crate::probe::tcp::Tcp::advice`]).
+pub fn advise(targets: &[Target]) {
+    for target in targets {
+        if let Probe::Tcp(tcp) = &target.probe
+            && let Some(advice) = tcp.advice()
+        {
+            log::warn(advice).field("target", &target.address).emit();
+        }
+    }
+}
+
 fn target_line(line: log::Line, target: &Target) -> log::Line {
     if !line.enabled() {
         return line;

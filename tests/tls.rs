@@ -1,7 +1,7 @@
 //! TLS against servers rdy did not write: `openssl s_server` with RSA and
 //! ECDSA certificates over TLS 1.2 and 1.3, and the real API server with an
 //! RSA client certificate. They prove that the cut-down crypto provider
-//! (src/crypto.rs) still speaks what servers use.
+//! (src/transport/crypto.rs) still speaks what servers use.
 
 mod common;
 
@@ -39,7 +39,16 @@ fn certificates(key: &[&str]) -> PathBuf {
     openssl(
         &dir,
         &[
-            "req", "-x509", "-new", "-key", "ca.key", "-out", "ca.pem", "-days", "2", "-subj",
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
             "/CN=rdy test CA",
         ],
     );
@@ -47,15 +56,35 @@ fn certificates(key: &[&str]) -> PathBuf {
     openssl(
         &dir,
         &[
-            "req", "-new", "-key", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost",
+            "req",
+            "-new",
+            "-key",
+            "leaf.key",
+            "-out",
+            "leaf.csr",
+            "-subj",
+            "/CN=localhost",
         ],
     );
     std::fs::write(dir.join("leaf.ext"), "subjectAltName=DNS:localhost\n").unwrap();
     openssl(
         &dir,
         &[
-            "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "leaf.pem", "-days", "2", "-extfile", "leaf.ext",
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "leaf.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "leaf.ext",
         ],
     );
     dir

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rdy::probe::http::forward::rewrite_head;
+use rdy::transport::forward::rewrite_head;
 
 fuzz_target!(|data: &[u8]| {
     // [len_hi, len_lo, spare, flags] origin \0 credentials \0 head

@@ -1,5 +1,5 @@
 //! `rdy::target::parse` never panics, whatever `--type` says; an accepted
-//! address has a host and, except for ICMP, a port.
+//! address has a host and, except for ICMP and DNS, a port.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -25,8 +25,8 @@ fuzz_target!(|data: &[u8]| {
     };
     assert!(!address.host.is_empty(), "{text:?}");
     match address.scheme {
-        Scheme::Icmp => assert_eq!(address.port, None),
-        Scheme::Tcp => assert!(matches!(address.port, Some(p) if p > 0), "{text:?}"),
+        Scheme::Icmp | Scheme::Dns => assert_eq!(address.port, None),
+        Scheme::Tcp | Scheme::Grpc | Scheme::Grpcs => assert!(matches!(address.port, Some(p) if p > 0), "{text:?}"),
         Scheme::Http | Scheme::Https => {
             assert!(address.port.is_some() && address.uri.is_some(), "{text:?}")
         }

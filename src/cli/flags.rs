@@ -69,6 +69,9 @@ pub enum Kinds {
     Icmp,
     /// `k8s:` targets.
     K8s,
+    /// Targets that verify a TLS server: http(s) (https, or redirects to
+    /// it) and grpcs.
+    Tls,
 }
 
 impl Kinds {
@@ -79,6 +82,7 @@ impl Kinds {
             Kinds::Http => "http(s) targets",
             Kinds::Icmp => "icmp targets",
             Kinds::K8s => "k8s: targets",
+            Kinds::Tls => "http(s) and grpcs targets",
         }
     }
 }
@@ -123,7 +127,7 @@ const fn flag(
     }
 }
 
-use Kinds::{All, Http, Icmp, K8s};
+use Kinds::{All, Http, Icmp, K8s, Tls};
 use Scope::{Run, Serve, Target};
 
 /// All options, in the order `--help` lists them.
@@ -169,9 +173,9 @@ pub const FLAGS: &[Flag] = &[
     flag(Id::FollowRedirects, "follow-redirects", None, Some("RDY_FOLLOW_REDIRECTS"), None, Target(Http),
         "Follow up to 10 redirects; without it a 3xx response is the answer \
          judged by --status."),
-    flag(Id::Insecure, "insecure", Some('k'), Some("HTTP_SKIP_TLS_VERIFY"), None, Target(Http),
+    flag(Id::Insecure, "insecure", Some('k'), Some("HTTP_SKIP_TLS_VERIFY"), None, Target(Tls),
         "Do not verify the server's TLS certificate."),
-    flag(Id::CaFile, "ca-file", None, Some("RDY_CA_FILE"), Some("FILE"), Target(Http),
+    flag(Id::CaFile, "ca-file", None, Some("RDY_CA_FILE"), Some("FILE"), Target(Tls),
         "Trust the CA certificates in this PEM file instead of the system \
          bundle. Example: --ca-file /etc/rdy/ca.pem"),
     flag(Id::IcmpReadTimeout, "icmp-read-timeout", None, Some("ICMP_READ_TIMEOUT"), Some("DUR"), Target(Icmp),

@@ -67,9 +67,15 @@ Targets:
   tcp://HOST:PORT, HOST:PORT   a TCP connection is accepted
   http://URL, https://URL      the status is expected (--status, 200)
   icmp://HOST                  an echo reply comes back
-  k8s:[NS/]KIND/NAME[?OPTS]    kubectl's rule for the kind holds; KIND is
-                               pod, deployment, statefulset, daemonset, job,
-                               service, or pods?selector=LABELS
+  grpc://HOST:PORT, grpcs://   the gRPC health check answers SERVING
+                               (?service=NAME: one service)
+  dns://NAME                   NAME has a record (?type=A, AAAA, CNAME, SRV,
+                               TXT, MX or NS; ?server=IP[:PORT])
+  k8s:[NS/]RESOURCE/NAME[?OPTS]  the object is ready: kubectl's rule for
+                               the built-in kinds, else its Ready condition
+                               (kstatus); RESOURCE is any served resource
+                               (pod, deploy, certificate.cert-manager.io),
+                               or pods?selector=LABELS
 ";
 
 const LAYERS: &str = "

@@ -14,9 +14,9 @@ use crate::kube::expect;
 use crate::log;
 use crate::probe::http::header::{self, Header};
 use crate::probe::http::status::{self, StatusSet};
-use crate::probe::http::tls::Trust;
 use crate::probe::http::{self, METHODS};
 use crate::target::{CHECK_TYPES, Scheme};
+use crate::transport::tls::Trust;
 
 /// Per-target settings of one layer; `None` means "not set here".
 #[derive(Debug, Clone, Default)]

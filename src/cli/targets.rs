@@ -14,15 +14,17 @@ use super::options::TargetOptions;
 use crate::kube;
 use crate::kube::client::Client;
 use crate::kube::config::{self, KubeOptions};
-use crate::probe::http::agent::{self, AgentOptions};
+use crate::probe::dns::{self, Dns};
+use crate::probe::grpc::{self, Grpc};
 use crate::probe::http::header;
 use crate::probe::http::proxy::ProxyEnv;
-use crate::probe::http::tls::Trust;
 use crate::probe::icmp::Icmp;
 use crate::probe::k8s::K8s;
 use crate::probe::tcp::Tcp;
 use crate::probe::{Probe, http};
 use crate::target::{self, Address, Scheme, Target};
+use crate::transport::agent::{self, AgentOptions};
+use crate::transport::tls::Trust;
 
 /// PortPatrol's defaults.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(2);
@@ -96,6 +98,20 @@ pub fn build(
         Scheme::Http | Scheme::Https => Probe::Http(Box::new(
             build_http(&address, options, dial_timeout, shared).map_err(problem)?,
         )),
+        Scheme::Grpc | Scheme::Grpcs => Probe::Grpc(Box::new(
+            build_grpc(&address, options, dial_timeout, shared).map_err(problem)?,
+        )),
+        Scheme::Dns => {
+            let (qname, qtype, server) =
+                dns::parse_query(&address.host, address.query.as_deref()).map_err(problem)?;
+            Probe::Dns(Dns {
+                name: address.host.clone(),
+                qname,
+                qtype,
+                server,
+                dial_timeout,
+            })
+        }
     };
     Ok(Target {
         name: options
@@ -215,12 +231,7 @@ pub fn hook(
 /// Refuses an option written after a target of a kind it does not affect
 /// (`--method` after a TCP target): it would silently do nothing.
 fn check_kinds(text: &str, address: &Address, own: &TargetOptions) -> Result<(), UsageError> {
-    let kind = match address.scheme {
-        Scheme::Tcp => "tcp",
-        Scheme::Http => "http",
-        Scheme::Https => "https",
-        Scheme::Icmp => "icmp",
-    };
+    let kind = address.scheme.name();
     for (id, spelled) in &own.given {
         let Scope::Target(kinds) = flags::by_id(*id).scope else {
             continue;
@@ -230,6 +241,7 @@ fn check_kinds(text: &str, address: &Address, own: &TargetOptions) -> Result<(),
             Kinds::Http => matches!(address.scheme, Scheme::Http | Scheme::Https),
             Kinds::Icmp => address.scheme == Scheme::Icmp,
             Kinds::K8s => false,
+            Kinds::Tls => matches!(address.scheme, Scheme::Http | Scheme::Https | Scheme::Grpcs),
         };
         if !applies {
             return Err(UsageError::NotForTarget {
@@ -243,6 +255,39 @@ fn check_kinds(text: &str, address: &Address, own: &TargetOptions) -> Result<(),
     Ok(())
 }
 
+/// The trust store of a TLS target: `-k`, else `--ca-file`, else the
+/// system bundle (an error when there is none).
+fn tls_trust(options: &TargetOptions, shared: &Shared<'_>) -> Result<Trust, String> {
+    match (options.insecure, &options.ca) {
+        (Some(true), Some(_)) => Err("--insecure and --ca-file cannot be used together: \
+             --insecure verifies nothing, so the CA file would be ignored; \
+             keep one (--insecure=false turns it off for one target)"
+            .to_owned()),
+        (Some(true), _) => Ok(Trust::Insecure),
+        (_, Some(ca)) => Ok(ca.clone()),
+        _ => Trust::system((shared.env)("SSL_CERT_FILE").as_deref()).map_err(|e| e.to_string()),
+    }
+}
+
+fn build_grpc(
+    address: &Address,
+    options: &TargetOptions,
+    dial_timeout: Duration,
+    shared: &Shared<'_>,
+) -> Result<Grpc, String> {
+    let tls = match address.scheme {
+        Scheme::Grpcs => Some(tls_trust(options, shared)?.client_config(&[b"h2"])),
+        _ => None,
+    };
+    Ok(Grpc {
+        host: address.host.clone(),
+        port: address.port.unwrap_or_default(),
+        service: grpc::parse_query(address.query.as_deref())?,
+        tls,
+        dial_timeout,
+    })
+}
+
 fn build_http(
     address: &Address,
     options: &TargetOptions,
@@ -254,21 +299,16 @@ fn build_http(
         .map_err(|e| e.to_string())?;
     let https = address.scheme == Scheme::Https;
     let follow = options.follow_redirects.unwrap_or(false);
-    let system = || Trust::system((shared.env)("SSL_CERT_FILE").as_deref());
-    let trust = match (options.insecure, &options.ca) {
-        (Some(true), Some(_)) => {
-            return Err("--insecure and --ca-file cannot be used together: \
-                 --insecure verifies nothing, so the CA file would be ignored; \
-                 keep one (--insecure=false turns it off for one target)"
-                .to_owned());
-        }
-        (Some(true), _) => Trust::Insecure,
-        (_, Some(ca)) => ca.clone(),
-        _ if https => system().map_err(|e| e.to_string())?,
-        // A plain http target needs roots only if it may redirect to https;
-        // without a bundle that hop fails later with a TLS error.
-        _ if follow => system().unwrap_or_else(|_| Trust::Roots(Default::default())),
-        _ => Trust::Roots(Default::default()),
+    // A plain http target needs roots only if it may redirect to https;
+    // without a bundle that hop fails later with a TLS error.
+    let explicit = options.insecure == Some(true) || options.ca.is_some();
+    let trust = match https || explicit || follow {
+        true => match tls_trust(options, shared) {
+            Ok(trust) => trust,
+            Err(e) if https || explicit => return Err(e),
+            Err(_) => Trust::Roots(Default::default()),
+        },
+        false => Trust::Roots(Default::default()),
     };
     let port = address.port.unwrap_or(if https { 443 } else { 80 });
     let proxy = shared

@@ -19,8 +19,8 @@ use super::credentials::Auth;
 use super::error::ApiError;
 use crate::json::{self, Value};
 use crate::probe::ProbeError;
-use crate::probe::http::agent::{self, AgentOptions};
-use crate::probe::http::tls::Trust;
+use crate::transport::agent::{self, AgentOptions};
+use crate::transport::tls::Trust;
 
 /// Non-watch requests get about 30 s, as client-go's.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -142,7 +142,7 @@ impl Client {
                 .build();
             let response = agent
                 .run(request)
-                .map_err(|e| ApiError::Transport(crate::probe::http::from_ureq(e)))?;
+                .map_err(|e| ApiError::Transport(ProbeError::from_ureq(e)))?;
             let code = response.status().as_u16();
             if code == 401 && !retry && self.auth.refreshable() {
                 crate::log::debug("API server refused the credentials (401): reading them again")
@@ -275,7 +275,7 @@ fn user_agent() -> String {
 /// A failed read of a response body in the words of a log line: ureq
 /// wraps its own errors (a timeout) in `io::Error`.
 fn read_error(e: io::Error) -> ProbeError {
-    crate::probe::http::from_ureq(ureq::Error::from(e))
+    ProbeError::from_ureq(ureq::Error::from(e))
 }
 
 /// How a watch stream stopped.

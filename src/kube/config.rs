@@ -14,7 +14,7 @@ use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey};
 use super::credentials::{Credentials, ExecConfig};
 use super::yaml;
 use crate::json::Value;
-use crate::probe::http::tls::{self, Trust};
+use crate::transport::tls::{self, Trust};
 use crate::{base64, log};
 
 /// The service-account mount (overridable for tests with

@@ -3,6 +3,8 @@
 //! Every probe has the same shape — a configured target and a deadline in,
 //! ready or a reason out — so `wait`, `check` and `serve` share them unchanged.
 
+pub mod dns;
+pub mod grpc;
 pub mod http;
 pub mod icmp;
 pub mod k8s;
@@ -13,6 +15,7 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use crate::resolve::ResolveError;
+use crate::transport::dial::DialError;
 
 /// A configured probe of one kind.
 #[derive(Debug)]
@@ -27,6 +30,10 @@ pub enum Probe {
     K8s(Box<k8s::K8s>),
     /// The Kubernetes API server itself (`rdy serve`'s `/healthz`).
     K8sApi(k8s::ApiServer),
+    /// gRPC health check.
+    Grpc(Box<grpc::Grpc>),
+    /// DNS query.
+    Dns(dns::Dns),
 }
 
 impl Probe {
@@ -38,6 +45,8 @@ impl Probe {
             Probe::Icmp(p) => p.attempt(deadline),
             Probe::K8s(p) => p.attempt(deadline),
             Probe::K8sApi(p) => p.attempt(deadline),
+            Probe::Grpc(p) => p.attempt(deadline),
+            Probe::Dns(p) => p.attempt(deadline),
         }
     }
 
@@ -50,6 +59,8 @@ impl Probe {
             Probe::Icmp(p) => p.dial_timeout + p.read_timeout,
             Probe::K8s(p) => p.budget(),
             Probe::K8sApi(_) => k8s::MIN_BUDGET,
+            Probe::Grpc(p) => p.dial_timeout,
+            Probe::Dns(p) => p.dial_timeout,
         }
     }
 
@@ -61,6 +72,9 @@ impl Probe {
             Probe::Http(_) => "http",
             Probe::Icmp(_) => "icmp",
             Probe::K8s(_) | Probe::K8sApi(_) => "k8s",
+            Probe::Grpc(p) if p.tls.is_some() => "grpcs",
+            Probe::Grpc(_) => "grpc",
+            Probe::Dns(_) => "dns",
         }
     }
 }
@@ -100,7 +114,8 @@ pub enum ProbeError {
     /// Neither an unprivileged nor a raw ICMP socket may be opened; waiting
     /// cannot fix that, so it ends the run with exit code 3.
     IcmpNotPermitted(String),
-    /// A Kubernetes object is not ready; kubectl's progress message.
+    /// Not ready in the words of a protocol: kubectl's progress message,
+    /// a gRPC health status, an HTTP/2 or DNS error.
     NotReady(String),
     /// A request to the API server failed in a way that may pass.
     Api(String),
@@ -117,6 +132,10 @@ impl ProbeError {
 
     /// Classifies a socket error the way users think about it.
     pub fn from_io(e: io::Error) -> ProbeError {
+        // rustls reports handshake failures through the stream's io::Error.
+        if let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+            return ProbeError::Tls(tls.to_string());
+        }
         match e.kind() {
             io::ErrorKind::ConnectionRefused => ProbeError::Refused,
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ProbeError::TimedOut,
@@ -125,6 +144,22 @@ impl ProbeError {
             // ureq's text for it is "Peer disconnected".
             io::ErrorKind::UnexpectedEof => ProbeError::Unreachable("the connection closed"),
             _ => ProbeError::Io(e),
+        }
+    }
+
+    /// Translates ureq's errors into the words of a log line.
+    pub fn from_ureq(e: ureq::Error) -> ProbeError {
+        match e {
+            // rustls reports handshake failures through the stream's io::Error.
+            ureq::Error::Io(e) => match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())
+            {
+                Some(tls) => ProbeError::Tls(crate::transport::tls::describe(tls)),
+                None => ProbeError::from_io(e),
+            },
+            ureq::Error::Timeout(_) => ProbeError::TimedOut,
+            ureq::Error::Rustls(e) => ProbeError::Tls(crate::transport::tls::describe(&e)),
+            ureq::Error::Tls(e) => ProbeError::Tls(e.to_owned()),
+            other => ProbeError::Protocol(other.to_string()),
         }
     }
 }
@@ -150,6 +185,16 @@ impl fmt::Display for ProbeError {
             | ProbeError::NotReady(why)
             | ProbeError::Api(why)
             | ProbeError::Fatal(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<DialError> for ProbeError {
+    fn from(e: DialError) -> ProbeError {
+        match e {
+            DialError::Resolve(e) => ProbeError::Resolve(e),
+            DialError::Io(e) => ProbeError::from_io(e),
+            DialError::TimedOut => ProbeError::TimedOut,
         }
     }
 }

@@ -1,10 +1,9 @@
 //! TCP probe: ready when a connection is accepted.
 
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use super::ProbeError;
-use crate::resolve;
+use crate::transport::dial;
 
 /// `tcp://host:port` or `host:port`.
 #[derive(Debug, Clone)]
@@ -17,27 +16,31 @@ pub struct Tcp {
     pub dial_timeout: Duration,
 }
 
+/// MySQL's port.
+const MYSQL_PORT: u16 = 3306;
+
 impl Tcp {
+    /// A warning for a port that a bare connect harms: MySQL counts a
+    /// connection closed before the handshake toward `max_connect_errors`
+    /// (100) and then refuses the host (ERROR 1129) until `FLUSH HOSTS`.
+    pub fn advice(&self) -> Option<String> {
+        (self.port == MYSQL_PORT).then(|| {
+            format!(
+                "A TCP probe of port 3306 counts as a connection error in MySQL and can \
+                 get this host blocked (ERROR 1129); use mysql://{}:3306",
+                if self.host.contains(':') {
+                    format!("[{}]", self.host)
+                } else {
+                    self.host.clone()
+                }
+            )
+        })
+    }
+
     /// Resolves the host and connects to each address in turn until one
     /// accepts. The connection is closed at once; nothing is sent.
     pub fn attempt(&self, deadline: Instant) -> Result<(), ProbeError> {
-        let addrs = resolve::resolve(&self.host, self.port, deadline)?;
-        let mut first_error = None;
-        for (i, addr) in addrs.iter().enumerate() {
-            // Share what is left among the addresses not yet tried, as Go's
-            // dialer does, so one black-holed address cannot starve the rest.
-            let left = deadline.saturating_duration_since(Instant::now());
-            let share = left / (addrs.len() - i) as u32;
-            if share.is_zero() {
-                break;
-            }
-            match TcpStream::connect_timeout(addr, share) {
-                Ok(_stream) => return Ok(()),
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
-        Err(first_error.map_or(ProbeError::TimedOut, ProbeError::from_io))
+        dial::connect(&self.host, self.port, deadline)?;
+        Ok(())
     }
 }

@@ -114,6 +114,7 @@ pub fn run(signals: Blocked, settings: Settings) -> ! {
         }
     };
     let targets: &'static [crate::target::Target] = Box::leak(settings.targets.into_boxed_slice());
+    crate::wait::advise(targets);
     let kube = settings.kube;
     if let Some(kube) = &kube {
         // k8s: targets answer from the watch cache, not a LIST per probe.

@@ -15,6 +15,9 @@ pub struct Pki {
     pub ca_file: PathBuf,
     /// A server configuration presenting the signed certificate.
     pub server: Arc<rustls::ServerConfig>,
+    /// The server certificate and its key in PEM files, for servers that
+    /// are not rustls (the Python gRPC server).
+    pub server_files: (PathBuf, PathBuf),
 }
 
 /// A distinct name per CA, so two test CAs never look like one issuer.
@@ -46,6 +49,10 @@ pub fn pki(names: &[&str]) -> Pki {
 
     let dir = super::temp_dir("pki");
     let ca_file = super::write_file(&dir, "ca.pem", ca_cert.pem().as_bytes());
+    let server_files = (
+        super::write_file(&dir, "server.pem", leaf.pem().as_bytes()),
+        super::write_file(&dir, "server-key.pem", leaf_key.serialize_pem().as_bytes()),
+    );
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
     let chain: Vec<CertificateDer<'static>> = vec![leaf.der().clone()];
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -59,5 +66,6 @@ pub fn pki(names: &[&str]) -> Pki {
         ca_pem: ca_cert.pem(),
         ca_file,
         server: Arc::new(server),
+        server_files,
     }
 }

@@ -1,13 +1,10 @@
 //! HTTP(S) probe: one request; ready when the status is in the expected set
 //! and, optionally, the body contains a text.
 
-pub mod agent;
-pub mod forward;
 pub mod header;
 pub mod outcome;
 pub mod proxy;
 pub mod status;
-pub mod tls;
 
 use std::io::Read;
 use std::time::{Duration, Instant};
@@ -119,27 +116,12 @@ impl Http {
             .configure_request(request)
             .timeout_global(Some(left))
             .build();
-        self.agent.run(request).map_err(from_ureq)
+        self.agent.run(request).map_err(ProbeError::from_ureq)
     }
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Translates ureq's errors into the words of a log line.
-pub fn from_ureq(e: ureq::Error) -> ProbeError {
-    match e {
-        // rustls reports handshake failures through the stream's io::Error.
-        ureq::Error::Io(e) => match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-            Some(tls) => ProbeError::Tls(tls::describe(tls)),
-            None => ProbeError::from_io(e),
-        },
-        ureq::Error::Timeout(_) => ProbeError::TimedOut,
-        ureq::Error::Rustls(e) => ProbeError::Tls(tls::describe(&e)),
-        ureq::Error::Tls(e) => ProbeError::Tls(e.to_owned()),
-        other => ProbeError::Protocol(other.to_string()),
-    }
 }
 
 #[cfg(test)]

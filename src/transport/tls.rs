@@ -115,7 +115,7 @@ fn bundled_roots() -> Result<Trust, TrustError> {
     Err(TrustError::NoRoots)
 }
 
-pub use crate::crypto::provider;
+pub use super::crypto::provider;
 
 /// How much of a bundle is checked when it is loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,4 +276,109 @@ fn webpki_error(name: &str) -> String {
         _ => return format!("the server's certificate is not accepted: {name}"),
     };
     text.to_owned()
+}
+
+/// A TLS client session over a socket, for the protocols rdy speaks itself.
+pub type TlsStream<S> = rustls::StreamOwned<rustls::ClientConnection, S>;
+
+impl Trust {
+    /// A rustls client configuration with this trust store that offers the
+    /// ALPN protocols `alpn` (`h2` for gRPC), for protocols rdy speaks over
+    /// its own streams rather than through ureq.
+    pub fn client_config(&self, alpn: &[&[u8]]) -> Arc<rustls::ClientConfig> {
+        let builder = rustls::ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default TLS versions");
+        let builder = match self {
+            Trust::Insecure => builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(NoVerification)),
+            Trust::Roots(roots) => {
+                let mut store = rustls::RootCertStore::empty();
+                store.add_parsable_certificates(
+                    roots
+                        .iter()
+                        .map(|c| rustls::pki_types::CertificateDer::from(c.der())),
+                );
+                builder.with_root_certificates(store)
+            }
+            #[cfg(feature = "webpki-roots")]
+            Trust::WebPki => builder.with_root_certificates(rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            }),
+        };
+        let mut config = builder.with_no_client_auth();
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        Arc::new(config)
+    }
+}
+
+/// Starts a TLS session with `server_name` (a DNS name or IP literal: SNI
+/// and the certificate check use it) over `tcp` and completes the handshake,
+/// so a certificate problem is reported as such before any request.
+pub fn connect<S: std::io::Read + std::io::Write>(
+    config: Arc<rustls::ClientConfig>,
+    server_name: &str,
+    mut tcp: S,
+) -> std::io::Result<TlsStream<S>> {
+    let name = rustls::pki_types::ServerName::try_from(server_name.to_owned())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let mut conn = rustls::ClientConnection::new(config, name).map_err(std::io::Error::other)?;
+    while conn.is_handshaking() {
+        conn.complete_io(&mut tcp)?;
+    }
+    Ok(rustls::StreamOwned::new(conn, tcp))
+}
+
+/// `--insecure`: accepts any certificate. Handshake signatures are still
+/// checked against the certificate presented, as ureq's own verifier skips
+/// only the chain.
+#[derive(Debug)]
+struct NoVerification;
+
+impl rustls::client::danger::ServerCertVerifier for NoVerification {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &provider().signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &provider().signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        provider()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }

@@ -1,5 +1,5 @@
-//! The ureq agent behind every HTTP request rdy makes: probes now, the
-//! Kubernetes client later.
+//! The ureq agent behind every HTTP request rdy makes: https probes, hooks
+//! and the Kubernetes client.
 //!
 //! Two things differ from ureq's defaults: names resolve through
 //! [`crate::resolve`] (so `localhost` works without `/etc/hosts` and lookups
