@@ -34,10 +34,18 @@ pub enum Scheme {
     Https,
     /// `icmp://host`.
     Icmp,
+    /// `postgres://host[:5432]` (`postgresql://`).
+    Postgres,
+    /// `mysql://host[:3306]`.
+    Mysql,
+    /// `redis://host[:6379]`.
+    Redis,
+    /// `rediss://host[:6379]`: Redis over TLS.
+    Rediss,
 }
 
 /// What `--type` accepts; quoted in error messages.
-pub const CHECK_TYPES: &str = "tcp, http, https or icmp";
+pub const CHECK_TYPES: &str = "tcp, http, https, icmp, postgres, mysql, redis or rediss";
 
 impl Scheme {
     /// Parses a check type name case-insensitively, as PortPatrol does.
@@ -47,6 +55,10 @@ impl Scheme {
             "http" => Some(Scheme::Http),
             "https" => Some(Scheme::Https),
             "icmp" => Some(Scheme::Icmp),
+            "postgres" | "postgresql" => Some(Scheme::Postgres),
+            "mysql" => Some(Scheme::Mysql),
+            "redis" => Some(Scheme::Redis),
+            "rediss" => Some(Scheme::Rediss),
             _ => None,
         }
     }
@@ -57,6 +69,10 @@ impl Scheme {
             Scheme::Http => "http://",
             Scheme::Https => "https://",
             Scheme::Icmp => "icmp://",
+            Scheme::Postgres => "postgres://",
+            Scheme::Mysql => "mysql://",
+            Scheme::Redis => "redis://",
+            Scheme::Rediss => "rediss://",
         }
     }
 
@@ -76,6 +92,9 @@ pub struct Address {
     pub port: Option<u16>,
     /// The full URL of an HTTP(S) target.
     pub uri: Option<Uri>,
+    /// Query parameters of a database target, percent-decoded, each name
+    /// once and one the scheme accepts (see [`params_of`]).
+    pub params: Vec<(String, String)>,
 }
 
 /// Why a target string was refused.
@@ -105,6 +124,13 @@ pub enum InvalidTarget {
     TcpExtra,
     /// Whitespace inside: most often two targets in one list item.
     Whitespace,
+    /// A database target with a query parameter it does not take, twice,
+    /// or not percent-decodable.
+    Parameter(String),
+    /// A database target with a path it does not take.
+    ServicePath(&'static str),
+    /// `user:password@` in a database target.
+    ServiceCredentials(&'static str),
 }
 
 impl fmt::Display for InvalidTarget {
@@ -114,7 +140,8 @@ impl fmt::Display for InvalidTarget {
             InvalidTarget::UnknownScheme(s) => write!(
                 f,
                 "unknown scheme {s:?}; accepted: tcp://host:port, host:port, \
-                 http://..., https://..., icmp://host"
+                 http://..., https://..., icmp://host, postgres://host, \
+                 mysql://host, redis://host, rediss://host"
             ),
             InvalidTarget::TypeConflict { check_type, scheme } => write!(
                 f,
@@ -139,6 +166,12 @@ impl fmt::Display for InvalidTarget {
             }
             InvalidTarget::Whitespace => f.write_str(
                 "a target contains no spaces; lists of targets (WAIT_HOSTS) are separated by commas",
+            ),
+            InvalidTarget::Parameter(why) => f.write_str(why),
+            InvalidTarget::ServicePath(form) => write!(f, "expected {form}, without a path"),
+            InvalidTarget::ServiceCredentials(how) => write!(
+                f,
+                "credentials do not belong in the target (it is logged); {how}"
             ),
         }
     }
@@ -168,6 +201,9 @@ pub fn parse(text: &str, check_type: Option<Scheme>) -> Result<Address, InvalidT
         Scheme::Tcp => parse_tcp(rest),
         Scheme::Icmp => parse_icmp(rest),
         Scheme::Http | Scheme::Https => parse_url(&format!("{}{rest}", scheme.prefix()), scheme),
+        Scheme::Postgres | Scheme::Mysql | Scheme::Redis | Scheme::Rediss => {
+            parse_service(scheme, rest)
+        }
     }
 }
 
@@ -194,6 +230,7 @@ fn parse_tcp(rest: &str) -> Result<Address, InvalidTarget> {
         host,
         port: Some(port),
         uri: None,
+        params: Vec::new(),
     })
 }
 
@@ -216,6 +253,7 @@ fn parse_icmp(rest: &str) -> Result<Address, InvalidTarget> {
         host,
         port: None,
         uri: None,
+        params: Vec::new(),
     })
 }
 
@@ -236,7 +274,98 @@ fn parse_url(url: &str, scheme: Scheme) -> Result<Address, InvalidTarget> {
         host,
         port: Some(port.unwrap_or(default_port)),
         uri: Some(uri),
+        params: Vec::new(),
     })
+}
+
+/// The query parameters a database scheme takes, its default port and the
+/// form quoted in errors.
+pub fn params_of(scheme: Scheme) -> (&'static [&'static str], u16, &'static str) {
+    match scheme {
+        Scheme::Postgres => (
+            &["user", "dbname", "sslmode"],
+            5432,
+            "postgres://host[:port][/dbname][?user=U&dbname=D&sslmode=M]",
+        ),
+        Scheme::Mysql => (&[], 3306, "mysql://host[:port]"),
+        Scheme::Redis | Scheme::Rediss => (
+            &["user", "password_file"],
+            6379,
+            "redis://host[:port][?user=U&password_file=FILE]",
+        ),
+        _ => (&[], 0, ""),
+    }
+}
+
+/// `host[:port][/path][?query]` of a database target. Only PostgreSQL takes
+/// a path, its database name (`postgres://db/app`, as libpq's URIs).
+fn parse_service(scheme: Scheme, rest: &str) -> Result<Address, InvalidTarget> {
+    let (accepted, default_port, form) = params_of(scheme);
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    if authority.contains('@') {
+        return Err(InvalidTarget::ServiceCredentials(match scheme {
+            Scheme::Redis | Scheme::Rediss => {
+                "give the password in REDISCLI_AUTH or password_file=FILE"
+            }
+            _ => "the probe logs in without a password",
+        }));
+    }
+    if rest.contains('#') || (scheme != Scheme::Postgres && !path.is_empty()) {
+        return Err(InvalidTarget::ServicePath(form));
+    }
+    let (host, port) = split_host_port(authority)?;
+    let mut params = parse_query(query, accepted, form)?;
+    if !path.is_empty() {
+        let dbname = crate::percent::decode(path).filter(|d| !d.contains(['/', '\0']));
+        let dbname = dbname.ok_or_else(|| {
+            InvalidTarget::Parameter(format!("database name {path:?} is not percent-encoded text"))
+        })?;
+        if params.iter().any(|(name, _)| name == "dbname") {
+            return Err(InvalidTarget::Parameter(
+                "the database is named twice: in the path and in dbname=".into(),
+            ));
+        }
+        params.push(("dbname".into(), dbname));
+    }
+    Ok(Address {
+        scheme,
+        host,
+        port: Some(port.unwrap_or(default_port)),
+        uri: None,
+        params,
+    })
+}
+
+/// `name=value&...`, percent-decoded; every name in `accepted`, once, with
+/// a non-empty value free of NUL (they go into NUL-terminated fields).
+fn parse_query(
+    query: &str,
+    accepted: &[&str],
+    form: &str,
+) -> Result<Vec<(String, String)>, InvalidTarget> {
+    let mut params: Vec<(String, String)> = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if !accepted.contains(&name) {
+            let takes = match accepted {
+                [] => "no parameters".to_owned(),
+                names => names.join(", "),
+            };
+            return Err(InvalidTarget::Parameter(format!(
+                "unknown parameter {name:?}; {form} takes {takes}"
+            )));
+        }
+        let value = crate::percent::decode(value).filter(|v| !v.is_empty() && !v.contains('\0'));
+        let value = value.ok_or_else(|| {
+            InvalidTarget::Parameter(format!("{name}= needs a non-empty, percent-encoded value"))
+        })?;
+        if params.iter().any(|(n, _)| n == name) {
+            return Err(InvalidTarget::Parameter(format!("{name}= is given twice")));
+        }
+        params.push((name.to_owned(), value));
+    }
+    Ok(params)
 }
 
 /// Splits `host[:port]` or `[v6][:port]`, validating both parts.

@@ -66,6 +66,8 @@ pub enum Kinds {
     Http,
     /// `icmp://` targets.
     Icmp,
+    /// Targets that may use TLS: http(s), rediss, postgres.
+    Tls,
 }
 
 impl Kinds {
@@ -75,6 +77,7 @@ impl Kinds {
             Kinds::All => "every target",
             Kinds::Http => "http(s) targets",
             Kinds::Icmp => "icmp targets",
+            Kinds::Tls => "http(s), rediss and postgres targets",
         }
     }
 }
@@ -119,7 +122,7 @@ const fn flag(
     }
 }
 
-use Kinds::{All, Http, Icmp};
+use Kinds::{All, Http, Icmp, Tls};
 use Scope::{Run, Serve, Target};
 
 /// All options, in the order `--help` lists them.
@@ -140,8 +143,9 @@ pub const FLAGS: &[Flag] = &[
         "Name of the target in log lines [default: its host]. TARGET_NAME names \
          the TARGET_ADDRESS target only. Example: db:5432 --name PostgreSQL"),
     flag(Id::CheckType, "type", None, Some("TARGET_CHECK_TYPE"), Some("TYPE"), Target(All),
-        "Check type for an address written without a scheme: tcp, http, https \
-         or icmp [default: tcp]. Example: --type http web:8080"),
+        "Check type for an address written without a scheme: tcp, http, https, \
+         icmp, postgres, mysql, redis or rediss [default: tcp]. \
+         Example: --type http web:8080"),
     flag(Id::Method, "method", Some('X'), Some("HTTP_METHOD"), Some("METHOD"), Target(Http),
         "HTTP method: GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS; no body is \
          sent [default: GET]. Example: -X HEAD"),
@@ -161,11 +165,12 @@ pub const FLAGS: &[Flag] = &[
     flag(Id::FollowRedirects, "follow-redirects", None, Some("RDY_FOLLOW_REDIRECTS"), None, Target(Http),
         "Follow up to 10 redirects; without it a 3xx response is the answer \
          judged by --status."),
-    flag(Id::Insecure, "insecure", Some('k'), Some("HTTP_SKIP_TLS_VERIFY"), None, Target(Http),
-        "Do not verify the server's TLS certificate."),
-    flag(Id::CaFile, "ca-file", None, Some("RDY_CA_FILE"), Some("FILE"), Target(Http),
+    flag(Id::Insecure, "insecure", Some('k'), Some("HTTP_SKIP_TLS_VERIFY"), None, Target(Tls),
+        "Do not verify the server's TLS certificate (https, rediss, postgres)."),
+    flag(Id::CaFile, "ca-file", None, Some("RDY_CA_FILE"), Some("FILE"), Target(Tls),
         "Trust the CA certificates in this PEM file instead of the system \
-         bundle. Example: --ca-file /etc/rdy/ca.pem"),
+         bundle (https, rediss); postgres TLS is verified only with it, as \
+         libpq with a root certificate. Example: --ca-file /etc/rdy/ca.pem"),
     flag(Id::IcmpReadTimeout, "icmp-read-timeout", None, Some("ICMP_READ_TIMEOUT"), Some("DUR"), Target(Icmp),
         "How long to wait for the echo reply [default: 1s]."),
     flag(Id::Supervise, "supervise", None, Some("RDY_SUPERVISE"), None, Run,

@@ -8,6 +8,7 @@ use std::cell::OnceCell;
 use std::sync::Arc;
 
 use super::Env;
+use super::databases;
 use super::error::UsageError;
 use super::flags::{self, Id, Kinds, Scope};
 use super::options::TargetOptions;
@@ -96,6 +97,9 @@ pub fn build(
         Scheme::Http | Scheme::Https => Probe::Http(Box::new(
             build_http(&address, options, dial_timeout, shared).map_err(problem)?,
         )),
+        Scheme::Postgres | Scheme::Mysql | Scheme::Redis | Scheme::Rediss => {
+            databases::build(&address, options, own, dial_timeout, shared).map_err(problem)?
+        }
     };
     Ok(Target {
         name: options
@@ -193,6 +197,10 @@ fn check_kinds(text: &str, address: &Address, own: &TargetOptions) -> Result<(),
         Scheme::Http => "http",
         Scheme::Https => "https",
         Scheme::Icmp => "icmp",
+        Scheme::Postgres => "postgres",
+        Scheme::Mysql => "mysql",
+        Scheme::Redis => "redis",
+        Scheme::Rediss => "rediss",
     };
     for (id, spelled) in &own.given {
         let Scope::Target(kinds) = flags::by_id(*id).scope else {
@@ -202,6 +210,10 @@ fn check_kinds(text: &str, address: &Address, own: &TargetOptions) -> Result<(),
             Kinds::All => true,
             Kinds::Http => matches!(address.scheme, Scheme::Http | Scheme::Https),
             Kinds::Icmp => address.scheme == Scheme::Icmp,
+            Kinds::Tls => matches!(
+                address.scheme,
+                Scheme::Http | Scheme::Https | Scheme::Rediss | Scheme::Postgres
+            ),
         };
         if !applies {
             return Err(UsageError::NotForTarget {

@@ -7,6 +7,11 @@ pub mod http;
 pub mod icmp;
 pub mod k8s;
 pub mod tcp;
+// Database probes and their connection.
+pub mod conn;
+pub mod mysql;
+pub mod postgres;
+pub mod redis;
 
 use std::fmt;
 use std::io;
@@ -27,6 +32,12 @@ pub enum Probe {
     K8s(Box<k8s::K8s>),
     /// The Kubernetes API server itself (`rdy serve`'s `/healthz`).
     K8sApi(k8s::ApiServer),
+    /// PostgreSQL: libpq's ping rule.
+    Postgres(Box<postgres::Postgres>),
+    /// MySQL/MariaDB: a login exchange as a user that does not exist.
+    Mysql(mysql::Mysql),
+    /// Redis: `PING`.
+    Redis(Box<redis::Redis>),
 }
 
 impl Probe {
@@ -38,6 +49,9 @@ impl Probe {
             Probe::Icmp(p) => p.attempt(deadline),
             Probe::K8s(p) => p.attempt(deadline),
             Probe::K8sApi(p) => p.attempt(deadline),
+            Probe::Postgres(p) => p.attempt(deadline),
+            Probe::Mysql(p) => p.attempt(deadline),
+            Probe::Redis(p) => p.attempt(deadline),
         }
     }
 
@@ -50,6 +64,9 @@ impl Probe {
             Probe::Icmp(p) => p.dial_timeout + p.read_timeout,
             Probe::K8s(p) => p.budget(),
             Probe::K8sApi(_) => k8s::MIN_BUDGET,
+            Probe::Postgres(p) => p.dial_timeout,
+            Probe::Mysql(p) => p.dial_timeout,
+            Probe::Redis(p) => p.dial_timeout,
         }
     }
 
@@ -61,6 +78,10 @@ impl Probe {
             Probe::Http(_) => "http",
             Probe::Icmp(_) => "icmp",
             Probe::K8s(_) | Probe::K8sApi(_) => "k8s",
+            Probe::Postgres(_) => "postgres",
+            Probe::Mysql(_) => "mysql",
+            Probe::Redis(p) if p.is_tls() => "rediss",
+            Probe::Redis(_) => "redis",
         }
     }
 }
@@ -107,6 +128,13 @@ pub enum ProbeError {
     /// A target can never become ready (a failed Job, RBAC forbids the
     /// request, ...): exit code 3.
     Fatal(String),
+    /// A database server's bytes broke its protocol.
+    Malformed {
+        /// `PostgreSQL`, `MySQL`, `Redis`.
+        protocol: &'static str,
+        /// What was wrong, in words.
+        problem: String,
+    },
 }
 
 impl ProbeError {
@@ -148,6 +176,9 @@ impl fmt::Display for ProbeError {
             | ProbeError::NotReady(why)
             | ProbeError::Api(why)
             | ProbeError::Fatal(why) => f.write_str(why),
+            ProbeError::Malformed { protocol, problem } => {
+                write!(f, "not a {protocol} server: {problem}")
+            }
         }
     }
 }

@@ -175,3 +175,76 @@ pub fn parse_certificates(pem: &[u8]) -> Result<Vec<Certificate<'static>>, Strin
         n => Err(format!("{n} certificate(s) could not be parsed")),
     }
 }
+
+/// The same trust store as a rustls client configuration, for probes that
+/// speak TLS on a socket of their own (`rediss://`, PostgreSQL's
+/// `sslmode`) rather than through ureq. ALPN is left empty.
+pub fn rustls_config(trust: &Trust) -> Arc<rustls::ClientConfig> {
+    let builder = rustls::ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(rustls::ALL_VERSIONS)
+        .unwrap_or_else(|_| unreachable!("ring supports TLS 1.2 and 1.3"));
+    let builder = match trust {
+        Trust::Insecure => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerification)),
+        Trust::Roots(roots) => {
+            let mut store = rustls::RootCertStore::empty();
+            store.add_parsable_certificates(
+                roots
+                    .iter()
+                    .map(|c| rustls::pki_types::CertificateDer::from(c.der()).into_owned()),
+            );
+            builder.with_root_certificates(store)
+        }
+        #[cfg(feature = "webpki-roots")]
+        Trust::WebPki => builder.with_root_certificates(rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        }),
+    };
+    Arc::new(builder.with_no_client_auth())
+}
+
+/// `--insecure`: accepts any certificate. Handshake signatures are still
+/// checked with the provider's algorithms, so the peer holds the key of the
+/// certificate it sent, whatever that certificate is.
+#[derive(Debug)]
+struct NoVerification;
+
+impl rustls::client::danger::ServerCertVerifier for NoVerification {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &provider().signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &provider().signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        provider()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
