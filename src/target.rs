@@ -319,7 +319,9 @@ fn parse_service(scheme: Scheme, rest: &str) -> Result<Address, InvalidTarget> {
     if !path.is_empty() {
         let dbname = crate::percent::decode(path).filter(|d| !d.contains(['/', '\0']));
         let dbname = dbname.ok_or_else(|| {
-            InvalidTarget::Parameter(format!("database name {path:?} is not percent-encoded text"))
+            InvalidTarget::Parameter(format!(
+                "database name {path:?} is not percent-encoded text"
+            ))
         })?;
         if params.iter().any(|(name, _)| name == "dbname") {
             return Err(InvalidTarget::Parameter(

@@ -56,7 +56,9 @@ pub fn build(
                 None => SslMode::Disable,
             };
             if let (SslMode::Disable, Some(option)) = (sslmode, tls_option) {
-                return Err(format!("{option} does nothing without sslmode=prefer or require"));
+                return Err(format!(
+                    "{option} does nothing without sslmode=prefer or require"
+                ));
             }
             // libpq verifies a server only when given a root certificate.
             let trust = match (options.insecure, &options.ca) {

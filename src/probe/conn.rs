@@ -48,11 +48,14 @@ impl Conn {
             return Ok(self);
         };
         if !self.buf.is_empty() {
-            return Err(ProbeError::Tls("server sent data before the handshake".into()));
+            return Err(ProbeError::Tls(
+                "server sent data before the handshake".into(),
+            ));
         }
         let name = ServerName::try_from(host.to_owned())
             .map_err(|_| ProbeError::Tls(format!("{host:?} is not a valid TLS server name")))?;
-        let tls = ClientConnection::new(config, name).map_err(|e| ProbeError::Tls(e.to_string()))?;
+        let tls =
+            ClientConnection::new(config, name).map_err(|e| ProbeError::Tls(e.to_string()))?;
         let mut conn = Conn {
             stream: Stream::Tls(Box::new(StreamOwned::new(tls, tcp))),
             deadline: self.deadline,

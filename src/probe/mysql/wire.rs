@@ -36,7 +36,8 @@ pub fn parse_packet(buf: &[u8]) -> Result<Option<(Packet<'_>, usize)>, WireError
     let Some(header) = buf.get(..4) else {
         return Ok(None);
     };
-    let length = usize::from(header[0]) | usize::from(header[1]) << 8 | usize::from(header[2]) << 16;
+    let length =
+        usize::from(header[0]) | usize::from(header[1]) << 8 | usize::from(header[2]) << 16;
     if length > MAX_PAYLOAD {
         return Err(WireError::TooLong(length));
     }
@@ -175,10 +176,8 @@ fn parse_handshake(body: &[u8]) -> Result<Handshake, WireError> {
 /// A `HandshakeResponse41` logging in as `user` with an empty password: the
 /// auth response is empty whatever the plugin, so no scramble is needed.
 pub fn login(handshake: &Handshake, user: &str) -> Vec<u8> {
-    let wanted = CLIENT_LONG_PASSWORD
-        | CLIENT_PROTOCOL_41
-        | CLIENT_SECURE_CONNECTION
-        | CLIENT_PLUGIN_AUTH;
+    let wanted =
+        CLIENT_LONG_PASSWORD | CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH;
     let capabilities = wanted & (handshake.capabilities | CLIENT_PROTOCOL_41);
     let mut out = Vec::with_capacity(64);
     out.extend_from_slice(&capabilities.to_le_bytes());
@@ -291,7 +290,10 @@ mod tests {
         assert_eq!(h.auth_plugin, "mysql_native_password");
         let login = login(&h, "rdy");
         let caps = u32::from_le_bytes(login[..4].try_into().unwrap());
-        assert_eq!(caps, 0x8_8200, "CLIENT_LONG_PASSWORD only if the server has it");
+        assert_eq!(
+            caps, 0x8_8200,
+            "CLIENT_LONG_PASSWORD only if the server has it"
+        );
         assert!(login.ends_with(b"rdy\0\0mysql_native_password\0"));
     }
 
@@ -329,7 +331,13 @@ mod tests {
         assert_eq!(parse_packet(&[1, 0, 0]), Ok(None));
         assert_eq!(
             parse_packet(&[1, 0, 0, 3, 9]),
-            Ok(Some((Packet { seq: 3, payload: &[9] }, 5)))
+            Ok(Some((
+                Packet {
+                    seq: 3,
+                    payload: &[9]
+                },
+                5
+            )))
         );
         assert_eq!(parse_packet(&[0, 0, 1, 0]), Err(WireError::TooLong(65536)));
     }

@@ -101,9 +101,9 @@ pub fn parse_message(buf: &[u8]) -> Result<Option<(Message, usize)>, WireError> 
     };
     let message = match kind {
         b'R' => match body.get(..4) {
-            Some(code) => Message::Authentication(u32::from_be_bytes([
-                code[0], code[1], code[2], code[3],
-            ])),
+            Some(code) => {
+                Message::Authentication(u32::from_be_bytes([code[0], code[1], code[2], code[3]]))
+            }
             None => return Err(WireError::ShortAuthentication),
         },
         b'E' => Message::Error(error_fields(body)?),
@@ -178,10 +178,7 @@ mod tests {
         for cut in 0..auth.len() {
             assert_eq!(parse_message(&auth[..cut]), Ok(None), "{cut}");
         }
-        assert_eq!(
-            parse_message(b"E\0\0\0\x02"),
-            Err(WireError::BadLength(2))
-        );
+        assert_eq!(parse_message(b"E\0\0\0\x02"), Err(WireError::BadLength(2)));
         assert_eq!(
             parse_message(&message(b'R', b"\0")),
             Err(WireError::ShortAuthentication)

@@ -66,9 +66,7 @@ impl Redis {
         // AUTH and PING in one write; the reply to AUTH only matters
         // through the PING after it (a wrong password leaves NOAUTH).
         let mut request = match (&self.user, &self.password) {
-            (Some(user), Some(pass)) => {
-                resp::command(&[b"AUTH", user.as_bytes(), pass.as_bytes()])
-            }
+            (Some(user), Some(pass)) => resp::command(&[b"AUTH", user.as_bytes(), pass.as_bytes()]),
             (None, Some(pass)) => resp::command(&[b"AUTH", pass.as_bytes()]),
             _ => Vec::new(),
         };

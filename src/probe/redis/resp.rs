@@ -103,7 +103,10 @@ mod tests {
                 49
             )))
         );
-        assert_eq!(parse_reply(b"$4\r\nPONG\r\n"), Ok(Some((Reply::Other(b'$'), 4))));
+        assert_eq!(
+            parse_reply(b"$4\r\nPONG\r\n"),
+            Ok(Some((Reply::Other(b'$'), 4)))
+        );
         assert_eq!(parse_reply(b"+PO"), Ok(None));
         assert_eq!(parse_reply(b"+PONG\n"), Err(RespError::BadLineEnd));
         assert_eq!(parse_reply(b"+P\rONG\r\n"), Err(RespError::BadLineEnd));
