@@ -15,6 +15,10 @@ pub struct Pki {
     pub ca_file: PathBuf,
     /// A server configuration presenting the signed certificate.
     pub server: Arc<rustls::ServerConfig>,
+    /// The server certificate and its key in PEM, for servers that read
+    /// files (PostgreSQL, Redis).
+    pub cert_pem: String,
+    pub key_pem: String,
 }
 
 /// A distinct name per CA, so two test CAs never look like one issuer.
@@ -46,6 +50,7 @@ pub fn pki(names: &[&str]) -> Pki {
 
     let dir = super::temp_dir("pki");
     let ca_file = super::write_file(&dir, "ca.pem", ca_cert.pem().as_bytes());
+    let (cert_pem, key_pem) = (leaf.pem(), leaf_key.serialize_pem());
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
     let chain: Vec<CertificateDer<'static>> = vec![leaf.der().clone()];
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -59,5 +64,7 @@ pub fn pki(names: &[&str]) -> Pki {
         ca_pem: ca_cert.pem(),
         ca_file,
         server: Arc::new(server),
+        cert_pem,
+        key_pem,
     }
 }
