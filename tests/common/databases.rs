@@ -365,7 +365,14 @@ impl MariaData {
             None => Command::new(mariadbd),
         };
         let data = self.dir.join("data");
+        // An account for every host, as an application's would be: without
+        // one the server answers other hosts with ERR 1130 instead of its
+        // handshake.
+        let init = self.dir.join("init.sql");
+        std::fs::write(&init, "CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY 'secret';\n")
+            .expect("init.sql");
         cmd.arg("--no-defaults").args([
+            format!("--init-file={}", init.display()),
             format!("--datadir={}", data.display()),
             format!("--socket={}", self.dir.join("sock").display()),
             format!("--pid-file={}", self.dir.join("pid").display()),
@@ -464,6 +471,17 @@ impl NetnsPair {
             }
             Ok(())
         };
+        // MariaDB keeps (and blocks) only hosts whose reverse lookup gave an
+        // answer; a lookup that times out is transient and never cached. In
+        // the server's namespace /etc/hosts names the client (`ip netns
+        // exec` mounts /etc/netns/NAME/hosts over /etc/hosts).
+        let hosts = format!("127.0.0.1 localhost\n{} rdy-probe-client\n", &client_ip[..client_ip.len() - 3]);
+        let etc = Path::new("/etc/netns").join(&pair.server);
+        let steps = || -> Result<(), String> {
+            std::fs::create_dir_all(&etc).map_err(|e| e.to_string())?;
+            std::fs::write(etc.join("hosts"), &hosts).map_err(|e| e.to_string())?;
+            steps()
+        };
         if let Err(e) = steps() {
             skip(test, &format!("cannot create network namespaces: {e}"));
             return None;
@@ -477,5 +495,6 @@ impl Drop for NetnsPair {
         for ns in [&self.server, &self.client] {
             let _ = run(Command::new("ip").args(["netns", "del", ns]));
         }
+        let _ = std::fs::remove_dir_all(Path::new("/etc/netns").join(&self.server));
     }
 }
