@@ -15,7 +15,9 @@ fn a_running_server_is_ready() {
     let port = free_port();
     let _server = data.start("127.0.0.1", port, 100, None);
     let target = format!("mysql://127.0.0.1:{port}");
-    Rdy::new(&["check", &target]).run().expect(0, "127.0.0.1 is ready ✓");
+    Rdy::new(&["check", &target])
+        .run()
+        .expect(0, "127.0.0.1 is ready ✓");
 }
 
 #[test]
@@ -84,7 +86,11 @@ fn two_hundred_probes_leave_the_host_unblocked_where_tcp_probes_block_it() {
         out.code == Some(1) && out.stderr.contains("FLUSH HOSTS")
     });
     let out = check_from(&pair, &mysql);
-    assert!(blocked, "not blocked after 12 bare TCP probes: {}", out.stderr);
+    assert!(
+        blocked,
+        "not blocked after 12 bare TCP probes: {}",
+        out.stderr
+    );
     out.expect(1, "ERR 1129");
     let _ = wait_listening;
 }

@@ -24,10 +24,14 @@ fn a_running_server_is_ready() {
     let pg = data.start(free_port());
     pg.server_ready();
     let target = format!("postgres://127.0.0.1:{}", pg.port);
-    Rdy::new(&["check", &target]).run().expect(0, "127.0.0.1 is ready ✓");
+    Rdy::new(&["check", &target])
+        .run()
+        .expect(0, "127.0.0.1 is ready ✓");
     // A role that does not exist is an ErrorResponse (28000): still up.
     let nosuch = format!("postgresql://localhost:{}/app?user=nosuch", pg.port);
-    Rdy::new(&["check", &nosuch]).run().expect(0, "localhost is ready ✓");
+    Rdy::new(&["check", &nosuch])
+        .run()
+        .expect(0, "localhost is ready ✓");
 }
 
 #[test]
@@ -62,9 +66,10 @@ fn a_standby_without_hot_standby_answers_57p03_until_promoted() {
     pg.server.wait_for_log("entering standby mode");
     let target = format!("postgres://127.0.0.1:{}", pg.port);
     // pg_isready calls this "rejecting connections"; so does rdy.
-    Rdy::new(&["check", &target])
-        .run()
-        .expect(1, "the database system is not accepting connections (57P03)");
+    Rdy::new(&["check", &target]).run().expect(
+        1,
+        "the database system is not accepting connections (57P03)",
+    );
     let mut wait = Rdy::new(&["wait", "-t", "30s", "-i", "100ms", &target]).spawn();
     wait.wait_for("57P03");
     pg.promote();
@@ -104,17 +109,28 @@ fn sslmode_require_over_tls_verified_with_the_ca_file() {
         .run()
         .expect(0, "is ready ✓");
     let other = common::pki::pki(&["localhost"]);
-    Rdy::new(&["check", &target, "--ca-file", other.ca_file.to_str().unwrap()])
-        .run()
-        .expect(1, "tls: invalid peer certificate");
+    Rdy::new(&[
+        "check",
+        &target,
+        "--ca-file",
+        other.ca_file.to_str().unwrap(),
+    ])
+    .run()
+    .expect(1, "tls: invalid peer certificate");
 }
 
 #[test]
 fn bad_parameters_are_usage_errors() {
     let cases = [
-        ("postgres://db?sslmode=verify-full", "sslmode=\"verify-full\" is not one of disable, prefer or require"),
+        (
+            "postgres://db?sslmode=verify-full",
+            "sslmode=\"verify-full\" is not one of disable, prefer or require",
+        ),
         ("postgres://db?password=x", "unknown parameter \"password\""),
-        ("postgres://u:p@db", "credentials do not belong in the target"),
+        (
+            "postgres://u:p@db",
+            "credentials do not belong in the target",
+        ),
         ("postgres://db/app?dbname=b", "the database is named twice"),
         ("postgres://db?user=", "user= needs a non-empty"),
     ];

@@ -34,7 +34,11 @@ fn program(name: &str, candidates: &[PathBuf]) -> Option<PathBuf> {
 /// A PostgreSQL program of the newest installed major version.
 fn pg_program(name: &str) -> Option<PathBuf> {
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|dir| dir.flatten().map(|e| e.path().join("bin").join(name)).collect())
+        .map(|dir| {
+            dir.flatten()
+                .map(|e| e.path().join("bin").join(name))
+                .collect()
+        })
         .unwrap_or_default();
     versions.sort();
     versions.reverse();
@@ -108,7 +112,13 @@ impl Server {
     pub fn wait_for_log(&self, needle: &str) {
         let end = Instant::now() + LIMIT;
         while Instant::now() < end {
-            if self.log.lock().expect("log").iter().any(|l| l.contains(needle)) {
+            if self
+                .log
+                .lock()
+                .expect("log")
+                .iter()
+                .any(|l| l.contains(needle))
+            {
                 return;
             }
             thread::sleep(Duration::from_millis(20));
@@ -137,10 +147,21 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Stops the server and hands its directory over instead of deleting
+    /// it (a Redis dump to load again).
+    pub fn stop_keeping_dir(mut self) -> PathBuf {
+        self.stop();
+        std::mem::take(&mut self.dir)
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -203,14 +224,24 @@ impl PgData {
     pub fn new(test: &str) -> Option<PgData> {
         static TEMPLATE: OnceLock<Option<PathBuf>> = OnceLock::new();
         let Some(initdb) = pg_program("initdb") else {
-            skip(test, "PostgreSQL is not installed (apt-get install postgresql)");
+            skip(
+                test,
+                "PostgreSQL is not installed (apt-get install postgresql)",
+            );
             return None;
         };
         let template = template(&TEMPLATE, "pg-template", |dir| {
             std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
             run(Command::new("chown").arg("65534:65534").arg(dir))?;
             run(as_nobody(&initdb).arg("-D").arg(dir).args([
-                "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C",
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
             ]))
         });
         let Some(template) = template else {
@@ -331,7 +362,10 @@ impl MariaData {
             program("mariadb-install-db", &[]),
             program("mariadbd", &[PathBuf::from("/usr/sbin/mariadbd")]),
         ) else {
-            skip(test, "MariaDB is not installed (apt-get install mariadb-server)");
+            skip(
+                test,
+                "MariaDB is not installed (apt-get install mariadb-server)",
+            );
             return None;
         };
         let template = template(&TEMPLATE, "maria-template", |dir| {
@@ -354,8 +388,15 @@ impl MariaData {
     /// Starts `mariadbd` listening on `addr:port` with `max_connect_errors`
     /// as given, inside network namespace `netns` if one is given; returns
     /// once it is ready for connections.
-    pub fn start(self, addr: &str, port: u16, max_connect_errors: u32, netns: Option<&str>) -> Server {
-        let mariadbd = program("mariadbd", &[PathBuf::from("/usr/sbin/mariadbd")]).expect("mariadbd");
+    pub fn start(
+        self,
+        addr: &str,
+        port: u16,
+        max_connect_errors: u32,
+        netns: Option<&str>,
+    ) -> Server {
+        let mariadbd =
+            program("mariadbd", &[PathBuf::from("/usr/sbin/mariadbd")]).expect("mariadbd");
         let mut cmd = match netns {
             Some(ns) => {
                 let mut cmd = Command::new("ip");
@@ -369,8 +410,11 @@ impl MariaData {
         // one the server answers other hosts with ERR 1130 instead of its
         // handshake.
         let init = self.dir.join("init.sql");
-        std::fs::write(&init, "CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY 'secret';\n")
-            .expect("init.sql");
+        std::fs::write(
+            &init,
+            "CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY 'secret';\n",
+        )
+        .expect("init.sql");
         cmd.arg("--no-defaults").args([
             format!("--init-file={}", init.display()),
             format!("--datadir={}", data.display()),
@@ -396,7 +440,10 @@ impl MariaData {
 /// it listens. `None` after recording a skip for `test`.
 pub fn redis(test: &str, port: u16, dir: Option<PathBuf>, extra: &[&str]) -> Option<Server> {
     let Some(redis) = program("redis-server", &[]) else {
-        skip(test, "Redis is not installed (apt-get install redis-server)");
+        skip(
+            test,
+            "Redis is not installed (apt-get install redis-server)",
+        );
         return None;
     };
     let dir = dir.unwrap_or_else(|| temp_dir("redis"));
@@ -460,7 +507,20 @@ impl NetnsPair {
         let steps = || -> Result<(), String> {
             ip(&["netns", "add", &pair.server])?;
             ip(&["netns", "add", &pair.client])?;
-            ip(&["link", "add", &veth_s, "netns", &pair.server, "type", "veth", "peer", "name", &veth_c, "netns", &pair.client])?;
+            ip(&[
+                "link",
+                "add",
+                &veth_s,
+                "netns",
+                &pair.server,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                &veth_c,
+                "netns",
+                &pair.client,
+            ])?;
             for (ns, dev, addr) in [
                 (&pair.server, &veth_s, format!("{}/24", pair.server_ip)),
                 (&pair.client, &veth_c, client_ip.clone()),
@@ -475,7 +535,10 @@ impl NetnsPair {
         // answer; a lookup that times out is transient and never cached. In
         // the server's namespace /etc/hosts names the client (`ip netns
         // exec` mounts /etc/netns/NAME/hosts over /etc/hosts).
-        let hosts = format!("127.0.0.1 localhost\n{} rdy-probe-client\n", &client_ip[..client_ip.len() - 3]);
+        let hosts = format!(
+            "127.0.0.1 localhost\n{} rdy-probe-client\n",
+            &client_ip[..client_ip.len() - 3]
+        );
         let etc = Path::new("/etc/netns").join(&pair.server);
         let steps = || -> Result<(), String> {
             std::fs::create_dir_all(&etc).map_err(|e| e.to_string())?;
