@@ -20,6 +20,13 @@ Targets:
   tcp://HOST:PORT, HOST:PORT   ready when a TCP connection is accepted
   http://URL, https://URL      ready when the status is expected (200)
   icmp://HOST                  ready when an echo reply comes back
+  postgres://HOST[:5432]       ready when it answers a login (pg_isready's
+                               rule); ?user=U&dbname=D&sslmode=MODE
+  mysql://HOST[:3306]          ready when a login is answered (OK or access
+                               denied); never counts toward max_connect_errors
+  redis://HOST[:6379]          ready when PING answers PONG (or NOAUTH);
+  rediss://HOST[:6379]         LOADING, BUSY, MASTERDOWN are not ready;
+                               password: REDISCLI_AUTH or ?password_file=FILE
 
 Options before the first target are defaults for every target; options
 after a target apply to that target only. Each option can also be set by the
