@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::databases::{PgData, free_port};
+use common::databases::{PgData, free_port, verified_by_ca_file};
 use common::{Rdy, is_root, skip};
 
 /// PostgreSQL refuses to run as root, so the harness needs root to switch
@@ -104,19 +104,7 @@ fn sslmode_require_over_tls_verified_with_the_ca_file() {
     let target = format!("postgres://localhost:{}?sslmode=require", pg.port);
     // As libpq: without a root certificate, require encrypts and does not verify.
     Rdy::new(&["check", &target]).run().expect(0, "is ready ✓");
-    let ca = pki.ca_file.to_str().unwrap();
-    Rdy::new(&["check", &target, "--ca-file", ca])
-        .run()
-        .expect(0, "is ready ✓");
-    let other = common::pki::pki(&["localhost"]);
-    Rdy::new(&[
-        "check",
-        &target,
-        "--ca-file",
-        other.ca_file.to_str().unwrap(),
-    ])
-    .run()
-    .expect(1, "tls: invalid peer certificate");
+    verified_by_ca_file(&target, &pki);
 }
 
 #[test]

@@ -473,6 +473,20 @@ pub fn redis_command(port: u16, args: &[&str]) -> String {
     line.trim_end().to_owned()
 }
 
+/// Checks that the TLS target `target` is ready when its server's CA is
+/// given with `--ca-file`, and refused with another CA's.
+pub fn verified_by_ca_file(target: &str, pki: &super::pki::Pki) {
+    let ca = pki.ca_file.to_str().expect("utf-8 path");
+    super::Rdy::new(&["check", target, "--ca-file", ca])
+        .run()
+        .expect(0, "is ready ✓");
+    let other = super::pki::pki(&["localhost"]);
+    let other_ca = other.ca_file.to_str().expect("utf-8 path");
+    super::Rdy::new(&["check", target, "--ca-file", other_ca])
+        .run()
+        .expect(1, "tls: invalid peer certificate");
+}
+
 // --------------------------------------------------------- Network namespaces
 
 /// Two network namespaces joined by a veth pair: the server's holds
