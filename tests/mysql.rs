@@ -91,6 +91,6 @@ fn two_hundred_probes_leave_the_host_unblocked_where_tcp_probes_block_it() {
         "not blocked after 12 bare TCP probes: {}",
         out.stderr
     );
-    out.expect(1, "ERR 1129");
+    out.expect(1, "(ERR 1129; unblock it with FLUSH HOSTS on the server)");
     let _ = wait_listening;
 }

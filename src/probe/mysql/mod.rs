@@ -93,8 +93,7 @@ fn receive(conn: &mut Conn) -> Result<(u8, Vec<u8>), ProbeError> {
 fn refusal(e: &ServerError) -> String {
     match e.code {
         HOST_BLOCKED => format!(
-            "{} (ERR 1129: this host is blocked after too many connection errors; \
-             run FLUSH HOSTS or mysqladmin flush-hosts on the server)",
+            "{} (ERR 1129; unblock it with FLUSH HOSTS on the server)",
             e.message
         ),
         TOO_MANY_CONNECTIONS => format!("too many connections (ERR 1040): {}", e.message),
