@@ -4,7 +4,10 @@
 
 mod common;
 
-use common::databases::{MariaData, NetnsPair, free_port, wait_listening};
+use std::io::Read;
+use std::net::TcpStream;
+
+use common::databases::{MariaData, NetnsPair, free_port};
 use common::{Finished, Rdy};
 
 #[test]
@@ -13,7 +16,7 @@ fn a_running_server_is_ready() {
         return;
     };
     let port = free_port();
-    let _server = data.start("127.0.0.1", port, 100, None);
+    let _server = data.start("127.0.0.1", port, &[], None);
     let target = format!("mysql://127.0.0.1:{port}");
     Rdy::new(&["check", &target])
         .run()
@@ -35,7 +38,37 @@ fn a_server_started_during_the_wait() {
     let target = format!("mysql://127.0.0.1:{port}");
     let mut wait = Rdy::new(&["wait", "-t", "30s", "-i", "100ms", &target]).spawn();
     wait.wait_for("connection refused");
-    let _server = data.start("127.0.0.1", port, 100, None);
+    let _server = data.start("127.0.0.1", port, &[], None);
+    wait.finish().expect(0, "127.0.0.1 is ready ✓");
+}
+
+#[test]
+fn too_many_connections_is_not_ready_until_one_closes() {
+    let Some(data) = MariaData::new("too_many_connections_is_not_ready_until_one_closes") else {
+        return;
+    };
+    let port = free_port();
+    let _server = data.start("127.0.0.1", port, &["--max-connections=10"], None);
+    // Idle clients fill the server until it answers one with an ERR packet
+    // instead of its handshake (MariaDB keeps a place beyond
+    // max_connections for administrators).
+    let mut held = Vec::new();
+    let full = (0..30).any(|_| {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        s.set_read_timeout(Some(common::LIMIT)).unwrap();
+        let mut first = [0; 5];
+        s.read_exact(&mut first).expect("first packet");
+        held.push(s);
+        first[4] == 0xff
+    });
+    assert!(full, "30 idle connections did not fill max_connections=10");
+    let target = format!("mysql://127.0.0.1:{port}");
+    Rdy::new(&["check", &target])
+        .run()
+        .expect(1, "too many connections (ERR 1040)");
+    let mut wait = Rdy::new(&["wait", "-t", "30s", "-i", "100ms", &target]).spawn();
+    wait.wait_for("ERR 1040");
+    drop(held);
     wait.finish().expect(0, "127.0.0.1 is ready ✓");
 }
 
@@ -69,7 +102,7 @@ fn two_hundred_probes_leave_the_host_unblocked_where_tcp_probes_block_it() {
         return;
     };
     let (ip, port) = (pair.server_ip.clone(), 3306);
-    let _server = data.start(&ip, port, 10, Some(&pair.server));
+    let _server = data.start(&ip, port, &["--max-connect-errors=10"], Some(&pair.server));
     let mysql = format!("mysql://{ip}:{port}");
     for i in 0..200 {
         let out = check_from(&pair, &mysql);
@@ -92,5 +125,4 @@ fn two_hundred_probes_leave_the_host_unblocked_where_tcp_probes_block_it() {
         out.stderr
     );
     out.expect(1, "(ERR 1129; unblock it with FLUSH HOSTS on the server)");
-    let _ = wait_listening;
 }

@@ -385,16 +385,10 @@ impl MariaData {
         Some(MariaData { dir })
     }
 
-    /// Starts `mariadbd` listening on `addr:port` with `max_connect_errors`
-    /// as given, inside network namespace `netns` if one is given; returns
-    /// once it is ready for connections.
-    pub fn start(
-        self,
-        addr: &str,
-        port: u16,
-        max_connect_errors: u32,
-        netns: Option<&str>,
-    ) -> Server {
+    /// Starts `mariadbd` listening on `addr:port` with `extra` settings
+    /// (`--max-connect-errors=10`), inside network namespace `netns` if one
+    /// is given; returns once it is ready for connections.
+    pub fn start(self, addr: &str, port: u16, extra: &[&str], netns: Option<&str>) -> Server {
         let mariadbd =
             program("mariadbd", &[PathBuf::from("/usr/sbin/mariadbd")]).expect("mariadbd");
         let mut cmd = match netns {
@@ -423,10 +417,10 @@ impl MariaData {
             "--user=root".into(),
             format!("--bind-address={addr}"),
             format!("--port={port}"),
-            format!("--max-connect-errors={max_connect_errors}"),
             "--skip-log-bin".into(),
             "--innodb-buffer-pool-size=8M".into(),
         ]);
+        cmd.args(extra);
         let server = Server::spawn(cmd, self.dir.clone());
         server.wait_for_log("ready for connections");
         server
