@@ -486,6 +486,31 @@ mod tests {
     }
 
     #[test]
+    fn database_forms() {
+        let a = ok("postgresql://db/app?user=u%20x&sslmode=require");
+        assert_eq!((a.scheme, a.port), (Scheme::Postgres, Some(5432)));
+        let params: Vec<(&str, &str)> = a
+            .params
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            params,
+            [("user", "u x"), ("sslmode", "require"), ("dbname", "app")]
+        );
+        assert_eq!(ok("mysql://[::1]").port, Some(3306));
+        assert_eq!(ok("rediss://cache:6380/").port, Some(6380));
+        assert_eq!(ok("redis://cache").port, Some(6379));
+        assert_eq!(parse("db", Some(Scheme::Mysql)).unwrap().port, Some(3306));
+        let refused = |text: &str| parse(text, None).unwrap_err().to_string();
+        assert!(refused("redis://cache/0").contains("without a path"));
+        assert!(refused("mysql://db?x=1").contains("takes no parameters"));
+        assert!(refused("postgres://db?user=a&user=b").contains("given twice"));
+        assert!(refused("postgres://db?user=%00").contains("non-empty"));
+        assert!(refused("redis://u:p@cache").contains("REDISCLI_AUTH"));
+    }
+
+    #[test]
     fn check_type_fills_in_the_scheme() {
         let a = parse("web:8080", Some(Scheme::Http)).unwrap();
         assert_eq!(a.uri.unwrap().to_string(), "http://web:8080/");
