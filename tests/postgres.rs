@@ -68,7 +68,8 @@ fn a_standby_without_hot_standby_answers_57p03_until_promoted() {
     // pg_isready calls this "rejecting connections"; so does rdy.
     Rdy::new(&["check", &target]).run().expect(
         1,
-        "the database system is not accepting connections (57P03)",
+        "the database system is not accepting connections (57P03): \
+         Hot standby mode is disabled.",
     );
     let mut wait = Rdy::new(&["wait", "-t", "30s", "-i", "100ms", &target]).spawn();
     wait.wait_for("57P03");

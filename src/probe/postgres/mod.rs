@@ -96,7 +96,11 @@ impl Postgres {
             match conn.receive(wire::parse_message, |e| malformed(e.to_string()))? {
                 Message::Authentication(_) => return Ok(()),
                 Message::Error(e) if e.code == CANNOT_CONNECT_NOW => {
-                    return Err(ProbeError::NotReady(format!("{} ({})", e.message, e.code)));
+                    let detail = e.detail.map(|d| format!(": {d}")).unwrap_or_default();
+                    return Err(ProbeError::NotReady(format!(
+                        "{} ({}){detail}",
+                        e.message, e.code
+                    )));
                 }
                 Message::Error(_) => return Ok(()),
                 Message::Other(_) => {}

@@ -60,6 +60,8 @@ pub struct ErrorFields {
     pub code: String,
     /// `M`: the primary message.
     pub message: String,
+    /// `D`: the detail, e.g. `Hot standby mode is disabled.`
+    pub detail: Option<String>,
 }
 
 /// Bytes the server sent that are not a protocol 3.0 message.
@@ -128,6 +130,7 @@ fn error_fields(mut body: &[u8]) -> Result<ErrorFields, WireError> {
         match kind {
             b'C' => fields.code = value,
             b'M' => fields.message = value,
+            b'D' => fields.detail = Some(value),
             _ => {}
         }
         body = &rest[end + 1..];
@@ -163,13 +166,14 @@ mod tests {
         );
         let err = message(
             b'E',
-            b"SFATAL\0C57P03\0Mthe database system is starting up\0\0",
+            b"SFATAL\0C57P03\0Mthe database system is starting up\0Dwait\0\0",
         );
         let Ok(Some((Message::Error(fields), _))) = parse_message(&err) else {
             panic!("not an error")
         };
         assert_eq!(fields.code, "57P03");
         assert_eq!(fields.message, "the database system is starting up");
+        assert_eq!(fields.detail.as_deref(), Some("wait"));
     }
 
     #[test]
