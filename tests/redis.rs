@@ -179,3 +179,23 @@ fn bad_targets_are_usage_errors() {
         .run()
         .expect(2, "-k applies to http(s), rediss and postgres targets, but \"redis://cache\" is a redis target");
 }
+
+#[test]
+fn serve_reports_redis_targets() {
+    let port = free_port();
+    let Some(_server) = redis("serve_reports_redis_targets", port, None, &[]) else {
+        return;
+    };
+    let up = format!("redis://127.0.0.1:{port}");
+    let down = format!("redis://127.0.0.1:{}", free_port());
+    let serve = common::serve::Server::start(&[&up, "--name", "cache", &down, "--name", "gone"]);
+    let all = serve.get("/all");
+    assert_eq!(all.status, 503, "{}", all.body);
+    assert!(all.body.contains("ok   cache"), "{}", all.body);
+    assert!(
+        all.body.contains("fail gone: connection refused"),
+        "{}",
+        all.body
+    );
+    assert_eq!(serve.get("/ready/cache").status, 200);
+}
