@@ -2,7 +2,8 @@
 """Writes the seed corpus, fuzz/corpus/<target>/seed-*, from rdy's own test
 fixtures: the kubeconfig of src/kube/yaml.rs, the Kubernetes objects and
 watch events of the API notes (docs/kubernetes.md §5), the ICMP packets of
-src/probe/icmp/packet.rs and the command lines of tests/cli.rs.
+src/probe/icmp/packet.rs, the database replies of src/probe/{postgres,mysql,
+redis}/ and the command lines of tests/cli.rs.
 
 Run it from anywhere; it replaces only seed-* files. libFuzzer grows the
 corpus from these, and the grown entries stay out of git (.gitignore)."""
@@ -96,7 +97,8 @@ write(
         "X-Empty=",
     ],
 )
-# First byte picks --type: 0 none, 1 tcp, 2 http, 3 https, 4 icmp.
+# First byte picks --type: 0 none, 1 tcp, 2 http, 3 https, 4 icmp,
+# 5 postgres, 6 mysql, 7 redis, 8 rediss.
 write(
     "target",
     [
@@ -108,6 +110,58 @@ write(
         b"\x02web:8080",
         b"\x04::1",
         b"\x00postgres.default.svc.cluster.local.:5432",
+        b"\x00postgresql://db:6432/app?user=app&sslmode=require",
+        b"\x00mysql://[::1]",
+        b"\x00rediss://cache:6380?user=default&password_file=/run/secrets/redis",
+        b"\x06orders-db",
+    ],
+)
+
+
+def pg_message(kind, body):
+    return kind + struct.pack(">I", len(body) + 4) + body
+
+
+def mysql_packet(seq, payload):
+    return struct.pack("<I", len(payload))[:3] + bytes([seq]) + payload
+
+
+# The server side of the database probes' exchanges, as in the unit tests
+# of src/probe/{postgres,mysql,redis}/.
+write(
+    "postgres",
+    [
+        pg_message(b"R", struct.pack(">I", 0)),
+        pg_message(b"R", struct.pack(">I", 10) + b"SCRAM-SHA-256\0\0"),
+        pg_message(b"E", b"SFATAL\0VFATAL\0C57P03\0Mthe database system is starting up\0\0"),
+        pg_message(b"N", b"SNOTICE\0C00000\0Mhello\0\0") + pg_message(b"R", struct.pack(">I", 0)),
+        pg_message(b"v", struct.pack(">II", 196608, 0)),
+    ],
+)
+MARIADB_GREETING = (
+    b"\x0a5.5.5-10.11.19-MariaDB\0" + struct.pack("<I", 7) + b"\0" * 9
+    + struct.pack("<H", 0xF7FE) + b"\x2d" + struct.pack("<H", 2) + struct.pack("<H", 0x81FF)
+    + b"\x15" + b"\0" * 10 + b"\0" * 13 + b"mysql_native_password\0"
+)
+write(
+    "mysql",
+    [
+        mysql_packet(0, MARIADB_GREETING),
+        mysql_packet(2, b"\xff\x15\x04#28000Access denied for user 'rdy'@'localhost' (using password: NO)"),
+        mysql_packet(0, b"\xff\x69\x04Host '10.0.0.2' is blocked because of many connection errors"),
+        mysql_packet(2, b"\x00\x00\x00\x02\x00\x00\x00"),
+        mysql_packet(2, b"\xfecaching_sha2_password\0" + b"\x01" * 20 + b"\0"),
+        mysql_packet(2, b"\x01\x04"),
+    ],
+)
+write(
+    "redis",
+    [
+        b"+PONG\r\n",
+        b"-NOAUTH Authentication required.\r\n",
+        b"-LOADING Redis is loading the dataset in memory\r\n",
+        b"+OK\r\n-BUSY Redis is busy running a script.\r\n",
+        b"$4\r\nPONG\r\n",
     ],
 )
 write(

@@ -9,6 +9,9 @@ use ureq::http::Uri;
 
 use crate::probe::Probe;
 
+mod service;
+pub use service::params_of;
+
 /// A fully configured target, ready to probe.
 #[derive(Debug)]
 pub struct Target {
@@ -40,10 +43,18 @@ pub enum Scheme {
     Grpcs,
     /// `dns://name[?type=T&server=IP]`: a DNS query.
     Dns,
+    /// `postgres://host[:5432]` (`postgresql://`).
+    Postgres,
+    /// `mysql://host[:3306]`.
+    Mysql,
+    /// `redis://host[:6379]`.
+    Redis,
+    /// `rediss://host[:6379]`: Redis over TLS.
+    Rediss,
 }
 
 /// What `--type` accepts; quoted in error messages.
-pub const CHECK_TYPES: &str = "tcp, http, https or icmp";
+pub const CHECK_TYPES: &str = "tcp, http, https, icmp, postgres, mysql, redis or rediss";
 
 impl Scheme {
     /// Parses a check type name case-insensitively, as PortPatrol does.
@@ -53,6 +64,10 @@ impl Scheme {
             "http" => Some(Scheme::Http),
             "https" => Some(Scheme::Https),
             "icmp" => Some(Scheme::Icmp),
+            "postgres" | "postgresql" => Some(Scheme::Postgres),
+            "mysql" => Some(Scheme::Mysql),
+            "redis" => Some(Scheme::Redis),
+            "rediss" => Some(Scheme::Rediss),
             _ => None,
         }
     }
@@ -82,6 +97,10 @@ impl Scheme {
             Scheme::Grpc => "grpc://",
             Scheme::Grpcs => "grpcs://",
             Scheme::Dns => "dns://",
+            Scheme::Postgres => "postgres://",
+            Scheme::Mysql => "mysql://",
+            Scheme::Redis => "redis://",
+            Scheme::Rediss => "rediss://",
         }
     }
 
@@ -103,6 +122,9 @@ pub struct Address {
     pub uri: Option<Uri>,
     /// What follows `?` in a grpc or dns target (its options), raw.
     pub query: Option<String>,
+    /// Query parameters of a database target, percent-decoded, each name
+    /// once and one the scheme accepts (see [`params_of`]).
+    pub params: Vec<(String, String)>,
 }
 
 /// Why a target string was refused.
@@ -136,6 +158,13 @@ pub enum InvalidTarget {
     ProtocolExtra(Scheme),
     /// A dns target whose name is an IP address or empty.
     DnsName(String),
+    /// A database target with a query parameter it does not take, twice,
+    /// or not percent-decodable.
+    Parameter(String),
+    /// A database target with a path it does not take.
+    ServicePath(&'static str),
+    /// `user:password@` in a database target.
+    ServiceCredentials(&'static str),
 }
 
 impl fmt::Display for InvalidTarget {
@@ -146,7 +175,8 @@ impl fmt::Display for InvalidTarget {
                 f,
                 "unknown scheme {s:?}; accepted: tcp://host:port, host:port, \
                  http://..., https://..., icmp://host, grpc://host:port, \
-                 grpcs://host:port, dns://name, k8s:kind/name"
+                 grpcs://host:port, dns://name, postgres://host, mysql://host, \
+                 redis://host, rediss://host, k8s:kind/name"
             ),
             InvalidTarget::TypeConflict { check_type, scheme } => write!(
                 f,
@@ -185,6 +215,12 @@ impl fmt::Display for InvalidTarget {
             InvalidTarget::Whitespace => f.write_str(
                 "a target contains no spaces; lists of targets (WAIT_HOSTS) are separated by commas",
             ),
+            InvalidTarget::Parameter(why) => f.write_str(why),
+            InvalidTarget::ServicePath(form) => write!(f, "expected {form}, without a path"),
+            InvalidTarget::ServiceCredentials(how) => write!(
+                f,
+                "credentials do not belong in the target (it is logged); {how}"
+            ),
         }
     }
 }
@@ -215,6 +251,9 @@ pub fn parse(text: &str, check_type: Option<Scheme>) -> Result<Address, InvalidT
         Scheme::Icmp => parse_icmp(rest),
         Scheme::Http | Scheme::Https => parse_url(&format!("{}{rest}", scheme.prefix()), scheme),
         Scheme::Grpc | Scheme::Grpcs | Scheme::Dns => parse_protocol(rest, scheme),
+        Scheme::Postgres | Scheme::Mysql | Scheme::Redis | Scheme::Rediss => {
+            service::parse(scheme, rest)
+        }
     }
 }
 
@@ -246,6 +285,7 @@ fn parse_protocol(rest: &str, scheme: Scheme) -> Result<Address, InvalidTarget> 
         port,
         uri: None,
         query,
+        params: Vec::new(),
     })
 }
 
@@ -273,6 +313,7 @@ fn parse_tcp(rest: &str) -> Result<Address, InvalidTarget> {
         port: Some(port),
         uri: None,
         query: None,
+        params: Vec::new(),
     })
 }
 
@@ -296,6 +337,7 @@ fn parse_icmp(rest: &str) -> Result<Address, InvalidTarget> {
         port: None,
         uri: None,
         query: None,
+        params: Vec::new(),
     })
 }
 
@@ -317,6 +359,7 @@ fn parse_url(url: &str, scheme: Scheme) -> Result<Address, InvalidTarget> {
         port: Some(port.unwrap_or(default_port)),
         uri: Some(uri),
         query: None,
+        params: Vec::new(),
     })
 }
 

@@ -83,7 +83,7 @@ fn bad_input_is_one_line_and_exit_2_before_any_connection() {
         ),
         bad(
             &["wait", "--type", "udp", &t],
-            "--type: invalid value \"udp\"; expected tcp, http, https or icmp",
+            "--type: invalid value \"udp\"; expected tcp, http, https, icmp, postgres, mysql, redis or rediss",
         ),
         bad(
             &["wait", "--log-format", "xml", &t],

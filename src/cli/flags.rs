@@ -69,8 +69,8 @@ pub enum Kinds {
     Icmp,
     /// `k8s:` targets.
     K8s,
-    /// Targets that verify a TLS server: http(s) (https, or redirects to
-    /// it) and grpcs.
+    /// Targets that may verify a TLS server: http(s) (https, or redirects to
+    /// it), grpcs, rediss, postgres.
     Tls,
 }
 
@@ -82,7 +82,7 @@ impl Kinds {
             Kinds::Http => "http(s) targets",
             Kinds::Icmp => "icmp targets",
             Kinds::K8s => "k8s: targets",
-            Kinds::Tls => "http(s) and grpcs targets",
+            Kinds::Tls => "http(s), grpcs, rediss and postgres targets",
         }
     }
 }
@@ -148,8 +148,9 @@ pub const FLAGS: &[Flag] = &[
         "Name of the target in log lines [default: its host]. TARGET_NAME names \
          the TARGET_ADDRESS target only. Example: db:5432 --name PostgreSQL"),
     flag(Id::CheckType, "type", None, Some("TARGET_CHECK_TYPE"), Some("TYPE"), Target(All),
-        "Check type for an address written without a scheme: tcp, http, https \
-         or icmp [default: tcp]. Example: --type http web:8080"),
+        "Check type for an address written without a scheme: tcp, http, https, \
+         icmp, postgres, mysql, redis or rediss [default: tcp]. \
+         Example: --type http web:8080"),
     flag(Id::For, "for", None, None, Some("EXPR"), Target(K8s),
         "Wait for this instead of the kind's rule (kubectl's syntax: condition=, \
          jsonpath=, create, delete); repeatable, all on one version. \
@@ -174,10 +175,11 @@ pub const FLAGS: &[Flag] = &[
         "Follow up to 10 redirects; without it a 3xx response is the answer \
          judged by --status."),
     flag(Id::Insecure, "insecure", Some('k'), Some("HTTP_SKIP_TLS_VERIFY"), None, Target(Tls),
-        "Do not verify the server's TLS certificate."),
+        "Do not verify the server's TLS certificate (https, grpcs, rediss, postgres)."),
     flag(Id::CaFile, "ca-file", None, Some("RDY_CA_FILE"), Some("FILE"), Target(Tls),
         "Trust the CA certificates in this PEM file instead of the system \
-         bundle. Example: --ca-file /etc/rdy/ca.pem"),
+         bundle (https, rediss); postgres TLS is verified only with it, as \
+         libpq with a root certificate. Example: --ca-file /etc/rdy/ca.pem"),
     flag(Id::IcmpReadTimeout, "icmp-read-timeout", None, Some("ICMP_READ_TIMEOUT"), Some("DUR"), Target(Icmp),
         "How long to wait for the echo reply [default: 1s]."),
     flag(Id::Supervise, "supervise", None, Some("RDY_SUPERVISE"), None, Run,

@@ -71,6 +71,13 @@ Targets:
                                (?service=NAME: one service)
   dns://NAME                   NAME has a record (?type=A, AAAA, CNAME, SRV,
                                TXT, MX or NS; ?server=IP[:PORT])
+  postgres://HOST[:5432]       it answers a login (pg_isready's rule);
+                               ?user=U&dbname=D&sslmode=MODE
+  mysql://HOST[:3306]          a login is answered (OK or access denied);
+                               never counts toward max_connect_errors
+  redis://HOST[:6379]          PING answers PONG (or NOAUTH); LOADING, BUSY,
+  rediss://HOST[:6379]         MASTERDOWN are not ready; password:
+                               REDISCLI_AUTH or ?password_file=FILE
   k8s:[NS/]RESOURCE/NAME[?OPTS]  the object is ready: kubectl's rule for
                                the built-in kinds, else its Ready condition
                                (kstatus); RESOURCE is any served resource

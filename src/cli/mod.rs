@@ -6,6 +6,7 @@
 //! names it. Nothing here touches the network.
 
 pub mod compose_wait;
+mod databases;
 pub mod error;
 pub mod flags;
 pub mod help;

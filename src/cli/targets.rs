@@ -8,6 +8,7 @@ use std::cell::OnceCell;
 use std::sync::Arc;
 
 use super::Env;
+use super::databases;
 use super::error::UsageError;
 use super::flags::{self, Id, Kinds, Scope};
 use super::options::TargetOptions;
@@ -111,6 +112,9 @@ pub fn build(
                 server,
                 dial_timeout,
             })
+        }
+        Scheme::Postgres | Scheme::Mysql | Scheme::Redis | Scheme::Rediss => {
+            databases::build(&address, options, own, dial_timeout, shared).map_err(problem)?
         }
     };
     Ok(Target {
@@ -241,7 +245,10 @@ fn check_kinds(text: &str, address: &Address, own: &TargetOptions) -> Result<(),
             Kinds::Http => matches!(address.scheme, Scheme::Http | Scheme::Https),
             Kinds::Icmp => address.scheme == Scheme::Icmp,
             Kinds::K8s => false,
-            Kinds::Tls => matches!(address.scheme, Scheme::Http | Scheme::Https | Scheme::Grpcs),
+            Kinds::Tls => matches!(
+                address.scheme,
+                Scheme::Http | Scheme::Https | Scheme::Grpcs | Scheme::Rediss | Scheme::Postgres
+            ),
         };
         if !applies {
             return Err(UsageError::NotForTarget {

@@ -9,6 +9,11 @@ pub mod http;
 pub mod icmp;
 pub mod k8s;
 pub mod tcp;
+// Database probes and their connection.
+pub mod conn;
+pub mod mysql;
+pub mod postgres;
+pub mod redis;
 
 use std::fmt;
 use std::io;
@@ -34,6 +39,12 @@ pub enum Probe {
     Grpc(Box<grpc::Grpc>),
     /// DNS query.
     Dns(dns::Dns),
+    /// PostgreSQL: libpq's ping rule.
+    Postgres(Box<postgres::Postgres>),
+    /// MySQL/MariaDB: a login exchange as a user that does not exist.
+    Mysql(mysql::Mysql),
+    /// Redis: `PING`.
+    Redis(Box<redis::Redis>),
 }
 
 impl Probe {
@@ -47,6 +58,9 @@ impl Probe {
             Probe::K8sApi(p) => p.attempt(deadline),
             Probe::Grpc(p) => p.attempt(deadline),
             Probe::Dns(p) => p.attempt(deadline),
+            Probe::Postgres(p) => p.attempt(deadline),
+            Probe::Mysql(p) => p.attempt(deadline),
+            Probe::Redis(p) => p.attempt(deadline),
         }
     }
 
@@ -61,6 +75,9 @@ impl Probe {
             Probe::K8sApi(_) => k8s::MIN_BUDGET,
             Probe::Grpc(p) => p.dial_timeout,
             Probe::Dns(p) => p.dial_timeout,
+            Probe::Postgres(p) => p.dial_timeout,
+            Probe::Mysql(p) => p.dial_timeout,
+            Probe::Redis(p) => p.dial_timeout,
         }
     }
 
@@ -75,6 +92,10 @@ impl Probe {
             Probe::Grpc(p) if p.tls.is_some() => "grpcs",
             Probe::Grpc(_) => "grpc",
             Probe::Dns(_) => "dns",
+            Probe::Postgres(_) => "postgres",
+            Probe::Mysql(_) => "mysql",
+            Probe::Redis(p) if p.is_tls() => "rediss",
+            Probe::Redis(_) => "redis",
         }
     }
 }
@@ -122,6 +143,13 @@ pub enum ProbeError {
     /// A target can never become ready (a failed Job, RBAC forbids the
     /// request, ...): exit code 3.
     Fatal(String),
+    /// A database server's bytes broke its protocol.
+    Malformed {
+        /// `PostgreSQL`, `MySQL`, `Redis`.
+        protocol: &'static str,
+        /// What was wrong, in words.
+        problem: String,
+    },
 }
 
 impl ProbeError {
@@ -185,6 +213,9 @@ impl fmt::Display for ProbeError {
             | ProbeError::NotReady(why)
             | ProbeError::Api(why)
             | ProbeError::Fatal(why) => f.write_str(why),
+            ProbeError::Malformed { protocol, problem } => {
+                write!(f, "not a {protocol} server: {problem}")
+            }
         }
     }
 }

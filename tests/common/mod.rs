@@ -2,6 +2,7 @@
 //! loopback to talk to. Every wait here is bounded in time and count.
 #![allow(dead_code)]
 
+pub mod databases;
 pub mod kube;
 pub mod net;
 pub mod pki;

@@ -18,6 +18,10 @@ pub struct Pki {
     /// The server certificate and its key in PEM files, for servers that
     /// are not rustls (the Python gRPC server).
     pub server_files: (PathBuf, PathBuf),
+    /// The server certificate and its key in PEM, for servers that read
+    /// files (PostgreSQL, Redis).
+    pub cert_pem: String,
+    pub key_pem: String,
 }
 
 /// A distinct name per CA, so two test CAs never look like one issuer.
@@ -53,6 +57,7 @@ pub fn pki(names: &[&str]) -> Pki {
         super::write_file(&dir, "server.pem", leaf.pem().as_bytes()),
         super::write_file(&dir, "server-key.pem", leaf_key.serialize_pem().as_bytes()),
     );
+    let (cert_pem, key_pem) = (leaf.pem(), leaf_key.serialize_pem());
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
     let chain: Vec<CertificateDer<'static>> = vec![leaf.der().clone()];
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -67,5 +72,7 @@ pub fn pki(names: &[&str]) -> Pki {
         ca_file,
         server: Arc::new(server),
         server_files,
+        cert_pem,
+        key_pem,
     }
 }
