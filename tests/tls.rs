@@ -90,17 +90,18 @@ fn certificates(key: &[&str]) -> PathBuf {
     dir
 }
 
-/// `openssl s_server -www` on a free loopback port, limited to `version`
-/// (`-tls1_2` or `-tls1_3`); killed on drop.
+/// `openssl s_server -www` on a free loopback port; killed on drop.
 struct SServer {
     child: Child,
     port: u16,
 }
 
 impl SServer {
-    fn start(dir: &Path, version: &str) -> SServer {
+    /// `s_server` with these extra arguments (`-tls1_2`, `-ciphersuites`).
+    fn start(dir: &Path, args: &[&str]) -> SServer {
         let mut child = Command::new("openssl")
-            .args(["s_server", "-www", "-accept", "127.0.0.1:0", version])
+            .args(["s_server", "-www", "-accept", "127.0.0.1:0"])
+            .args(args)
             .args(["-cert", "leaf.pem", "-key", "leaf.key"])
             .current_dir(dir)
             .stdin(Stdio::null())
@@ -150,7 +151,7 @@ fn rsa_and_ecdsa_servers_over_tls_1_2_and_1_3() {
         let dir = certificates(key);
         let ca = dir.join("ca.pem");
         for version in ["-tls1_2", "-tls1_3"] {
-            let server = SServer::start(&dir, version);
+            let server = SServer::start(&dir, &[version]);
             let url = format!("https://localhost:{}/", server.port);
             let out = Rdy::new(&["check", "--ca-file", ca.to_str().unwrap(), &url]).run();
             assert_eq!(out.code, Some(0), "{key:?} {version}: {}", out.stderr);
@@ -164,28 +165,13 @@ fn a_server_that_offers_only_chacha20_is_refused_in_words() {
         return;
     }
     let dir = certificates(&["EC", "-pkeyopt", "ec_paramgen_curve:P-256"]);
-    let mut child = Command::new("openssl")
-        .args(["s_server", "-www", "-accept", "127.0.0.1:0", "-tls1_3"])
-        .args(["-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256"])
-        .args(["-cert", "leaf.pem", "-key", "leaf.key"])
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start openssl s_server");
-    let stdout = child.stdout.take().expect("stdout");
-    let port: u16 = BufReader::new(stdout)
-        .lines()
-        .take(20)
-        .map_while(Result::ok)
-        .find_map(|line| line.strip_prefix("ACCEPT 127.0.0.1:")?.trim().parse().ok())
-        .expect("s_server did not say where it listens");
+    let server = SServer::start(
+        &dir,
+        &["-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256"],
+    );
     let ca = dir.join("ca.pem");
-    let url = format!("https://localhost:{port}/");
+    let url = format!("https://localhost:{}/", server.port);
     let out = Rdy::new(&["check", "--ca-file", ca.to_str().unwrap(), &url]).run();
-    let _ = child.kill();
-    let _ = child.wait();
     out.expect(1, "is not ready");
 }
 

@@ -86,21 +86,7 @@ impl RealKube {
     /// Creates a namespace for one test (deleted by nobody: the server's
     /// state is thrown away with the run) and returns its name.
     pub fn namespace(&self, prefix: &str) -> String {
-        let name = format!("{prefix}-{}", std::process::id());
-        let body =
-            format!(r#"{{"apiVersion":"v1","kind":"Namespace","metadata":{{"name":"{name}"}}}}"#);
-        let response = self.request(
-            "POST",
-            "/api/v1/namespaces",
-            Some(("application/json", &body)),
-        );
-        assert!(
-            response.status == 201 || response.status == 409,
-            "create namespace {name}: {} {}",
-            response.status,
-            response.body
-        );
-        name
+        self.namespace_labelled(prefix, &[])
     }
 }
 
