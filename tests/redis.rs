@@ -177,7 +177,7 @@ fn bad_targets_are_usage_errors() {
     }
     Rdy::new(&["check", "redis://cache", "-k"])
         .run()
-        .expect(2, "-k applies to http(s), rediss and postgres targets, but \"redis://cache\" is a redis target");
+        .expect(2, "-k applies to http(s), grpcs, rediss and postgres targets, but \"redis://cache\" is a redis target");
 }
 
 #[test]
