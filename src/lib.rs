@@ -21,5 +21,6 @@ pub mod serve;
 pub mod signal;
 pub mod supervise;
 pub mod target;
+pub mod termination;
 pub mod timestamp;
 pub mod wait;

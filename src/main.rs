@@ -19,7 +19,7 @@ use rdy::probe::http::Http;
 use rdy::signal::Blocked;
 use rdy::supervise::{self, ChildSlot, Next};
 use rdy::wait::{self, Outcome};
-use rdy::{footprint, hooks, log};
+use rdy::{footprint, hooks, log, termination};
 
 /// The supervised child, shared by the worker and the signal thread.
 static CHILD: ChildSlot = ChildSlot::new();
@@ -58,8 +58,12 @@ fn main() {
 fn check(signals: Blocked, run: Run) -> ! {
     log::init(run.log);
     let targets = leak(run.targets);
-    let timeout = run.timeout;
-    spawn_worker(move || exit(wait::check(targets, timeout).exit_code()));
+    let (timeout, termination) = (run.timeout, run.termination);
+    spawn_worker(move || {
+        let outcome = wait::check(targets, timeout);
+        termination::write(&termination, "check", &outcome, timeout);
+        exit(outcome.exit_code())
+    });
     take_signals(&signals, &[])
 }
 
@@ -74,10 +78,12 @@ fn wait(signals: Blocked, run: Run) -> ! {
     let targets = leak(run.targets);
     let hooks = leak(run.hooks);
     let (timeout, before, after) = (run.timeout, run.before, run.after);
+    let termination = run.termination;
     spawn_worker(move || {
         pause("before checking", before);
         let outcome = wait::wait(targets, timeout);
         if !matches!(outcome, Outcome::Ready) {
+            termination::write(&termination, "wait", &outcome, timeout);
             hooks::post(hooks);
             exit(outcome.exit_code());
         }
