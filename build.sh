@@ -100,6 +100,14 @@ c_runtime() { # toolchain ("" or +nightly)
     ln -sf "$gcc_dir/libgcc_eh.a" "$dir/libunwind.a"
     echo "-L native=$dir"
 }
+
+# Reproducible bytes (release.sh --check-reproducible): panic locations name
+# source files, so build paths would make two checkouts (or two machines'
+# CARGO_HOME) differ. Nothing in the binary holds a date or a random value.
+remap() { # toolchain ("" or +nightly)
+    echo "--remap-path-prefix=$PWD=/rdy --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo" \
+        "--remap-path-prefix=$(rustc $1 --print sysroot)=/rust"
+}
 # --- end cross-compilation ---
 
 # build-std: when rustup has no rust-std for the target (this machine's
@@ -190,7 +198,7 @@ fi
 mkdir -p dist target
 relink_if_reordered $name "target/static$suffix/$target/release"
 # shellcheck disable=SC2086
-RUSTFLAGS="$(link_flags "" $name) $(c_runtime "")" env ${build_std:+RUSTC_BOOTSTRAP=1} cargo build --release --locked \
+RUSTFLAGS="$(link_flags "" $name) $(c_runtime "") $(remap "")" env ${build_std:+RUSTC_BOOTSTRAP=1} cargo build --release --locked \
     --target "$target" --target-dir "target/static$suffix" $build_std
 cp "target/static$suffix/$target/release/rdy" "dist/$name$suffix"
 check_layout $name
@@ -212,7 +220,7 @@ if $min; then
     # symboliser); location-detail=none drops file:line strings. Never
     # -Zfmt-debug=none: dependencies parse HTTP with Debug-formatted values.
     relink_if_reordered $name-min "target/min$suffix/$target/release"
-    RUSTFLAGS="$(link_flags +nightly $name-min) $(c_runtime +nightly) -Zlocation-detail=none \
+    RUSTFLAGS="$(link_flags +nightly $name-min) $(c_runtime +nightly) $(remap +nightly) -Zlocation-detail=none \
 -Zunstable-options -Cpanic=immediate-abort" \
         cargo +nightly build --release --locked --target "$target" --target-dir "target/min$suffix" \
         -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size
