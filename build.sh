@@ -197,8 +197,9 @@ fi
 
 mkdir -p dist target
 relink_if_reordered $name "target/static$suffix/$target/release"
+runtime=$(c_runtime "")
 # shellcheck disable=SC2086
-RUSTFLAGS="$(link_flags "" $name) $(c_runtime "") $(remap "")" env ${build_std:+RUSTC_BOOTSTRAP=1} cargo build --release --locked \
+RUSTFLAGS="$(link_flags "" $name) $runtime $(remap "")" env ${build_std:+RUSTC_BOOTSTRAP=1} cargo build --release --locked \
     --target "$target" --target-dir "target/static$suffix" $build_std
 cp "target/static$suffix/$target/release/rdy" "dist/$name$suffix"
 check_layout $name
@@ -220,7 +221,8 @@ if $min; then
     # symboliser); location-detail=none drops file:line strings. Never
     # -Zfmt-debug=none: dependencies parse HTTP with Debug-formatted values.
     relink_if_reordered $name-min "target/min$suffix/$target/release"
-    RUSTFLAGS="$(link_flags +nightly $name-min) $(c_runtime +nightly) $(remap +nightly) -Zlocation-detail=none \
+    runtime=$(c_runtime +nightly)
+    RUSTFLAGS="$(link_flags +nightly $name-min) $runtime $(remap +nightly) -Zlocation-detail=none \
 -Zunstable-options -Cpanic=immediate-abort" \
         cargo +nightly build --release --locked --target "$target" --target-dir "target/min$suffix" \
         -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size
