@@ -6,6 +6,11 @@
 #   ./build.sh --symbols  the same builds with their symbol tables kept
 #                         (dist/rdy-symbols, dist/rdy-min-symbols): identical
 #                         code and symbol names, for profilers and bench/layout.py
+#   ./build.sh --target aarch64|armv7|x86_64
+#                         cross-compile for that architecture -> dist/rdy-aarch64,
+#                         dist/rdy-armv7 (dist/rdy-aarch64-min ... with --min);
+#                         the machine's own architecture is dist/rdy
+#   ./build.sh --all      every architecture, one after the other
 #
 # Prints each binary's size in bytes against its limit in size-budget and
 # fails when one is over.
@@ -14,26 +19,103 @@ cd "$(dirname "$0")"
 
 min=false
 symbols=false
-for arg in "$@"; do
-    case "$arg" in
+arch=$(uname -m)
+all=false
+usage="usage: ./build.sh [--min] [--symbols] [--target aarch64|armv7|x86_64 | --all]"
+while [ $# -gt 0 ]; do
+    case "$1" in
         --min) min=true ;;
         --symbols) symbols=true ;;
-        *) echo "usage: ./build.sh [--min] [--symbols]" >&2; exit 2 ;;
+        --all) all=true ;;
+        --target)
+            case "${2:-}" in
+                aarch64|armv7|x86_64) arch=$2; shift ;;
+                *) echo "build.sh: --target: invalid value \"${2:-}\"; expected aarch64, armv7 or x86_64" >&2; exit 2 ;;
+            esac ;;
+        *) echo "$usage" >&2; exit 2 ;;
     esac
+    shift
 done
+flags=""
+$min && flags="$flags --min"
+$symbols && flags="$flags --symbols"
+if $all; then
+    for each in x86_64 aarch64 armv7; do
+        # shellcheck disable=SC2086
+        "$0" $flags --target "$each"
+    done
+    exit 0
+fi
 
-arch=$(uname -m)
-target="$arch-unknown-linux-musl"
+# --- cross-compilation (issue 14) ---
+# The Rust triple, the C compiler for ring's C and assembly, and the linker
+# driver for each architecture. A foreign binary is named for its
+# architecture; the machine's own is dist/rdy. The layout/*.order files are
+# symbol orders profiled on x86_64 (bench/layout.py runs the binary under
+# valgrind, which does not run foreign code): they are linked in for x86_64
+# only, via the variant name (layout/rdy-aarch64.order does not exist).
 host=$(rustc -vV | sed -n 's/^host: //p')
+name=rdy
+cc="${CC:-gcc}"
+case "$arch" in
+    aarch64) target=aarch64-unknown-linux-musl cross=aarch64-linux-gnu-gcc ;;
+    armv7) target=armv7-unknown-linux-musleabihf cross=arm-linux-gnueabihf-gcc ;;
+    *) target="$arch-unknown-linux-musl" cross="" ;;
+esac
+if [ "$arch" != "$(uname -m)" ]; then
+    name="rdy-$arch"
+    cc=$cross
+    if ! command -v "$cross" >/dev/null; then
+        echo "build.sh --target $arch: $cross not found (Debian: apt-get install gcc-${cross%-gcc})" >&2
+        exit 1
+    fi
+    # rustc links musl targets with a C compiler driver; the host's gcc
+    # would look for x86_64 objects. rust-lld (below) still does the linking.
+    export "CARGO_TARGET_$(echo "$target" | tr 'a-z-' 'A-Z_')_LINKER=$cross"
+fi
 
+# rust-std for a musl target carries musl's C runtime (lib/self-contained:
+# crt1.o, crti.o, crtn.o, libc.a, crtbegin.o, crtend.o, libunwind.a). A
+# build-std build without rust-std (armv7 here; every foreign --min build,
+# as nightly has no rust-std for them either) takes it from Debian instead:
+# musl-dev for that architecture, and the cross gcc's crtbegin/crtend and
+# libgcc_eh (the unwinder; with panic=abort it only serves backtraces).
+# rustc looks for the crt objects on -L native paths too.
+c_runtime() { # toolchain ("" or +nightly)
+    if rustup target list ${1:+--toolchain ${1#+}} --installed | grep -qx "$target"; then
+        return 0
+    fi
+    musl="/usr/lib/$(echo "${cross%-gcc}" | sed 's/gnu/musl/')"
+    if [ ! -f "$musl/libc.a" ]; then
+        deb=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+        case "$arch" in aarch64) deb=arm64 ;; armv7) deb=armhf ;; esac
+        echo "build.sh --target $arch: no musl C library in $musl (Debian: dpkg --add-architecture $deb; apt-get install musl-dev:$deb)" >&2
+        exit 1
+    fi
+    gcc_dir=$(dirname "$($cross -print-libgcc-file-name)")
+    dir="$PWD/target/c-runtime/$target"
+    mkdir -p "$dir"
+    for f in crt1.o crti.o crtn.o libc.a; do ln -sf "$musl/$f" "$dir/$f"; done
+    ln -sf "$gcc_dir/crtbegin.o" "$dir/crtbegin.o"
+    ln -sf "$gcc_dir/crtend.o" "$dir/crtend.o"
+    ln -sf "$gcc_dir/libgcc_eh.a" "$dir/libunwind.a"
+    echo "-L native=$dir"
+}
+
+# --- end cross-compilation ---
+
+# Both builds use build-std (below), so a target needs only rust-src; its
+# rust-std, where rustup has one, brings musl's C runtime (c_runtime above
+# takes it from Debian where not).
 if ! rustup target list --installed | grep -qx "$target"; then
-    rustup target add "$target"
+    rustup target add "$target" 2>/dev/null ||
+        echo "build.sh: rustup has no rust-std for $target; std is built from rust-src" >&2
 fi
 
 # ring compiles a little C and assembly. cc-rs looks for "$arch-linux-musl-gcc"
 # when cross-compiling to musl; ring's C is freestanding (no libc headers), so
 # the host gcc builds it correctly and no musl-tools package is needed.
-export "CC_${arch}_unknown_linux_musl=${CC:-gcc}"
+export "CC_$(echo "$target" | tr '-' '_')=$cc"
 
 # Non-PIE like Go's static binaries: static-pie carries ~57 KiB of relocations.
 # No unwind tables for rdy's own crates: with panic=abort nothing unwinds
@@ -151,13 +233,14 @@ need_rust_src() {
 
 mkdir -p dist target
 need_rust_src ""
-relink_if_reordered rdy "target/static$suffix/$target/release"
-RUSTC_BOOTSTRAP=1 RUSTFLAGS="$(link_flags "" rdy)" cargo build --release --locked \
+relink_if_reordered $name "target/static$suffix/$target/release"
+runtime=$(c_runtime "")
+RUSTC_BOOTSTRAP=1 RUSTFLAGS="$(link_flags "" $name) $runtime" cargo build --release --locked \
     --target "$target" --target-dir "target/static$suffix" \
     -Z build-std=std,panic_abort -Z build-std-features=
-cp "target/static$suffix/$target/release/rdy" "dist/rdy$suffix"
-check_layout rdy
-check_budget "dist/rdy$suffix" rdy
+cp "target/static$suffix/$target/release/rdy" "dist/$name$suffix"
+check_layout $name
+check_budget "dist/$name$suffix" rdy
 
 if $min; then
     if ! cargo +nightly --version >/dev/null 2>&1; then
@@ -166,19 +249,21 @@ if $min; then
     fi
     need_rust_src "--toolchain nightly"
     if ! rustup target list --toolchain nightly --installed | grep -qx "$target"; then
-        rustup target add --toolchain nightly "$target"
+        # build-std needs only rust-src; the target's rust-std is optional.
+        rustup target add --toolchain nightly "$target" 2>/dev/null || true
     fi
     # panic=immediate-abort drops the panic machinery: a panic aborts
     # without its message; location-detail=none drops file:line strings;
     # fmt-debug=shallow makes derived Debug print the type name only (27 KB).
     # Never -Zfmt-debug=none: the HTTP crates write wire values (versions,
     # methods) with hand-written Debug impls, which only `none` empties.
-    relink_if_reordered rdy-min "target/min$suffix/$target/release"
-    RUSTFLAGS="$(link_flags +nightly rdy-min) -Zlocation-detail=none -Zfmt-debug=shallow \
+    relink_if_reordered $name-min "target/min$suffix/$target/release"
+    runtime=$(c_runtime +nightly)
+    RUSTFLAGS="$(link_flags +nightly $name-min) $runtime -Zlocation-detail=none -Zfmt-debug=shallow \
 -Zunstable-options -Cpanic=immediate-abort" \
         cargo +nightly build --release --locked --target "$target" --target-dir "target/min$suffix" \
         -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size
-    cp "target/min$suffix/$target/release/rdy" "dist/rdy-min$suffix"
-    check_layout rdy-min
-    check_budget "dist/rdy-min$suffix" rdy-min
+    cp "target/min$suffix/$target/release/rdy" "dist/$name-min$suffix"
+    check_layout $name-min
+    check_budget "dist/$name-min$suffix" rdy-min
 fi

@@ -21,6 +21,7 @@ pub mod serve;
 pub mod signal;
 pub mod supervise;
 pub mod target;
+pub mod termination;
 pub mod timestamp;
 pub mod transport;
 pub mod wait;

@@ -21,7 +21,7 @@ use rdy::probe::http::Http;
 use rdy::signal::Blocked;
 use rdy::supervise::{self, ChildSlot, Next};
 use rdy::wait::{self, Outcome};
-use rdy::{footprint, hooks, log};
+use rdy::{footprint, hooks, log, termination};
 
 /// The supervised child, shared by the worker and the signal thread.
 static CHILD: ChildSlot = ChildSlot::new();
@@ -62,7 +62,9 @@ fn main() {
 fn check(signals: Blocked, run: Run) -> ! {
     log::init(run.log);
     signals.exit_on_terminating();
-    exit(wait::check(leak(run.targets), run.timeout).exit_code())
+    let outcome = wait::check(leak(run.targets), run.timeout);
+    termination::write(&run.termination, "check", &outcome, run.timeout);
+    exit(outcome.exit_code())
 }
 
 fn wait(signals: Blocked, run: Run) -> ! {
@@ -78,10 +80,12 @@ fn wait(signals: Blocked, run: Run) -> ! {
     let targets = leak(run.targets);
     let hooks = leak(run.hooks);
     let (timeout, before, after) = (run.timeout, run.before, run.after);
+    let termination = run.termination;
     spawn_worker(move || {
         pause("before checking", before);
         let outcome = wait::wait(targets, timeout);
         if !matches!(outcome, Outcome::Ready) {
+            termination::write(&termination, "wait", &outcome, timeout);
             hooks::post(hooks);
             exit(outcome.exit_code());
         }

@@ -27,10 +27,21 @@ const PROBE_STACK: usize = 512 * 1024;
 pub enum Outcome {
     /// Every target is ready.
     Ready,
-    /// Some targets are not ready (`check` failed, `wait` timed out).
-    NotReady,
+    /// Some targets are not ready (`check` failed, `wait` timed out), in
+    /// command-line order.
+    NotReady(Vec<Failure>),
     /// A target can never become ready.
-    Fatal,
+    Fatal(Failure),
+}
+
+/// A target that was not ready when the run ended, and its last error:
+/// what the termination message tells.
+#[derive(Debug)]
+pub struct Failure {
+    /// The target.
+    pub target: &'static Target,
+    /// Its last error.
+    pub error: ProbeError,
 }
 
 impl Outcome {
@@ -38,8 +49,8 @@ impl Outcome {
     pub fn exit_code(&self) -> i32 {
         match self {
             Outcome::Ready => 0,
-            Outcome::NotReady => 1,
-            Outcome::Fatal => 3,
+            Outcome::NotReady(_) => 1,
+            Outcome::Fatal(_) => 3,
         }
     }
 }
@@ -69,7 +80,7 @@ pub fn wait(targets: &'static [Target], timeout: Option<Duration>) -> Outcome {
     }
     let outcome = collect(targets, move |target| retry(target, deadline));
     if let Some(timeout) = timeout {
-        for (target, error) in &outcome.not_ready {
+        for Failure { target, error } in &outcome.not_ready {
             target_line(
                 log::error(format_args!(
                     "{} is not ready after {} ✗",
@@ -112,16 +123,16 @@ pub fn check(targets: &'static [Target], timeout: Option<Duration>) -> Outcome {
 
 /// The collected reports: not-ready targets in command-line order.
 struct Collected {
-    not_ready: Vec<(&'static Target, ProbeError)>,
-    fatal: bool,
+    not_ready: Vec<Failure>,
+    fatal: Option<Failure>,
 }
 
 impl From<Collected> for Outcome {
     fn from(c: Collected) -> Outcome {
         match (c.fatal, c.not_ready.is_empty()) {
-            (true, _) => Outcome::Fatal,
-            (false, true) => Outcome::Ready,
-            (false, false) => Outcome::NotReady,
+            (Some(fatal), _) => Outcome::Fatal(fatal),
+            (None, true) => Outcome::Ready,
+            (None, false) => Outcome::NotReady(c.not_ready),
         }
     }
 }
@@ -168,7 +179,7 @@ fn collect(
                 .emit();
                 return Collected {
                     not_ready: Vec::new(),
-                    fatal: true,
+                    fatal: Some(Failure { target, error: e }),
                 };
             }
         }
@@ -177,9 +188,9 @@ fn collect(
         not_ready: targets
             .iter()
             .zip(not_ready)
-            .filter_map(|(target, e)| Some((target, e?)))
+            .filter_map(|(target, e)| Some(Failure { target, error: e? }))
             .collect(),
-        fatal: false,
+        fatal: None,
     }
 }
 

@@ -78,6 +78,8 @@ const VARS: &[&str] = &[
     "HTTP_HEALTHCHECK_SIDECAR_TARGET_CONTAINER",
     "HTTP_HEALTHCHECK_SIDECAR_TARGET_POD_OVERRIDE",
     "HTTP_HEALTHCHECK_SIDECAR_STATE_OVERRIDE",
+    // Only looks whether the directory exists; nothing is written at parse.
+    "RDY_TERMINATION_LOG",
 ];
 
 /// Arguments that would make cli::parse read a file.

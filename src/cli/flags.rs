@@ -44,6 +44,7 @@ pub enum Id {
     MaxWatches,
     WatchIdle,
     For,
+    TerminationLog,
 }
 
 /// Where an option may appear and what it affects.
@@ -239,6 +240,12 @@ pub const FLAGS: &[Flag] = &[
          gets 503 [default: 100]."),
     flag(Id::WatchIdle, "watch-idle", None, Some("RDY_WATCH_IDLE"), Some("DUR"), Serve,
         "Close the watch of an object nobody asked about for DUR [default: 10m]."),
+    flag(Id::TerminationLog, "termination-log", None, Some("RDY_TERMINATION_LOG"), Some("FILE"), Run,
+        "When wait or check fails, write which targets were not ready and \
+         their last errors here (at most 4 KiB), where the kubelet reads the \
+         container's termination message; none turns it off [default: \
+         /dev/termination-log when it exists and is writable]. \
+         Example: --termination-log none"),
     flag(Id::LogFormat, "log-format", None, Some("RDY_LOG_FORMAT"), Some("FORMAT"), Run,
         "logfmt or json [default: logfmt]."),
     flag(Id::Quiet, "quiet", Some('q'), Some("RDY_QUIET"), None, Run,

@@ -72,6 +72,8 @@ pub struct Run {
     pub kube: KubeOptions,
     /// The Kubernetes client, if a `k8s:` target made one.
     pub client: Option<Arc<Client>>,
+    /// Where a failed wait or check writes its summary.
+    pub termination: crate::termination::Destination,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -400,6 +402,7 @@ fn finish(
         hooks,
         kube: shared.kube.clone(),
         client: shared.client.get().cloned(),
+        termination: run.termination_log.clone().unwrap_or_default(),
     })
 }
 

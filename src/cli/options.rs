@@ -16,6 +16,7 @@ use crate::probe::http::header::{self, Header};
 use crate::probe::http::status::{self, StatusSet};
 use crate::probe::http::{self, METHODS};
 use crate::target::{CHECK_TYPES, Scheme};
+use crate::termination;
 use crate::transport::tls::Trust;
 
 /// Per-target settings of one layer; `None` means "not set here".
@@ -58,6 +59,8 @@ pub struct RunOptions {
     pub context: Option<String>,
     /// `LOG_LEVEL` under `rdy serve`, below `-q`/`-v`.
     pub level: Option<log::Level>,
+    /// `--termination-log`: where a failed run's summary goes.
+    pub termination_log: Option<termination::Destination>,
 }
 
 /// What a boolean value may look like; Go's `strconv.ParseBool` set, which
@@ -240,6 +243,11 @@ impl RunOptions {
             }
             Id::Kubeconfig => self.kubeconfig = Some(PathBuf::from(value.non_empty("a file")?)),
             Id::Context => self.context = Some(value.non_empty("a context name")?),
+            Id::TerminationLog => {
+                let parsed = termination::Destination::parse(value.text);
+                self.termination_log =
+                    Some(parsed.ok_or_else(|| value.invalid(termination::ACCEPTED))?);
+            }
             _ => unreachable!("{id:?} is not a run option"),
         }
         Ok(())
@@ -259,6 +267,7 @@ impl RunOptions {
             kubeconfig: top.kubeconfig.clone().or_else(|| self.kubeconfig.clone()),
             context: top.context.clone().or_else(|| self.context.clone()),
             level: top.level.or(self.level),
+            termination_log: (top.termination_log.clone()).or_else(|| self.termination_log.clone()),
         }
     }
 

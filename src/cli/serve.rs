@@ -154,6 +154,10 @@ pub fn check_command(
     if !command.is_empty() {
         return Err(only_for("-- COMMAND", "wait"));
     }
+    // A server does not end with a verdict to report.
+    if let Some((_, spelled)) = run_given.iter().find(|(id, _)| *id == Id::TerminationLog) {
+        return Err(only_for(spelled, "wait and rdy check"));
+    }
     match run_given.iter().find(|(id, _)| WAIT_ONLY.contains(id)) {
         Some((_, spelled)) => Err(only_for(spelled, "wait")),
         None => Ok(()),
