@@ -39,7 +39,7 @@ from serve import free_port, wait_http  # noqa: E402
 
 # A name defined in a callgrind profile: `fn=(12) name` or `cfn=(12) name`;
 # later mentions are `(12)` alone. Recursion levels get a `'2` suffix.
-DEFINITION = re.compile(r"^c?fn=\(\d+\) (\S+?)(?:'\d+)?$")
+DEFINITION = re.compile(r"^c?fn=\(\d+\) (.+?)(?:'\d+)?$")
 
 
 def callgrind(command, out):
@@ -122,9 +122,11 @@ def order(rdy, work):
     http = f"http://127.0.0.1:{http_server()}/"
     https = f"https://127.0.0.1:{http_server(tls)}/"
     workloads = [
-        # Quiet first: the readiness-probe form of the README.
-        ("check-tcp-quiet", [rdy, "check", "-q", tcp]),
-        ("check-tcp", [rdy, "check", tcp]),
+        # Quiet first: the readiness-probe form of the README; the scheme
+        # is parsed only when written, so both forms are profiled.
+        ("check-tcp-quiet", [rdy, "check", "-q", f"tcp://{tcp}"]),
+        ("check-tcp", [rdy, "check", "-q", tcp]),
+        ("check-tcp-logged", [rdy, "check", tcp]),
         ("check-http", [rdy, "check", http]),
         ("check-https", [rdy, "check", "-k", https]),
         ("check-icmp", [rdy, "check", "icmp://127.0.0.1"]),
