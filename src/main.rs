@@ -8,6 +8,10 @@
 //! thread also execs the program when the worker hands it over, and as a
 //! supervisor forwards signals and reaps children.
 
+#![no_main]
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
 use std::process::exit;
 use std::sync::OnceLock;
 use std::thread;
@@ -34,13 +38,109 @@ static EXEC: OnceLock<&'static Program> = OnceLock::new();
 /// Kept as an integer: musl's `pthread_t` is a pointer, which is not `Sync`.
 static SIGNAL_THREAD: OnceLock<usize> = OnceLock::new();
 
-fn main() {
+/// The process entry point, called by musl's `__libc_start_main` in place of
+/// std's `lang_start`. rdy does itself the two things of `lang_start` it
+/// needs (ignore SIGPIPE; make sure fds 0–2 are open) and leaves out the
+/// third: an alternate signal stack and SIGSEGV handler that only word a
+/// stack overflow, nine system calls and a mapping on every start of a
+/// one-millisecond check. Without `lang_start` std has no arguments on musl,
+/// so they are taken from `argv` here.
+#[unsafe(no_mangle)]
+extern "C" fn main(
+    argc: libc::c_int,
+    argv: *const *const libc::c_char,
+    envp: *const *const libc::c_char,
+) -> libc::c_int {
+    // SAFETY: the C runtime passes `argc` NUL-terminated strings in `argv`,
+    // and the environment block, which nothing in rdy changes, in `envp`.
+    let (args, environment) = unsafe { (arguments(argc, argv), Environment::split(envp)) };
+    rdy::signal::ignore_sigpipe();
+    keep_standard_fds_open();
+    run(args, &environment)
+}
+
+/// The environment, split once into names and values. The option table asks
+/// for some fifty variables, and musl's `getenv` calls `strncmp` on every
+/// entry for each: half the instructions of a TCP check went there. Here a
+/// lookup compares lengths first, which rules out almost every entry. The
+/// entries are borrowed from the process's environment block, which rdy
+/// never changes, so nothing is copied.
+struct Environment(Vec<(&'static [u8], &'static [u8])>);
+
+impl Environment {
+    /// Splits `envp`, the NULL-terminated array of `NAME=value` strings the
+    /// C runtime passes to `main`.
+    ///
+    /// # Safety
+    /// `envp` must be the process's environment block, unchanged for the
+    /// rest of the process.
+    unsafe fn split(envp: *const *const libc::c_char) -> Environment {
+        let mut entries = Vec::with_capacity(64);
+        for i in 0.. {
+            // SAFETY: the array ends with a NULL entry (see above).
+            let entry = unsafe { *envp.add(i) };
+            if entry.is_null() {
+                break;
+            }
+            // SAFETY: each entry is a NUL-terminated string that lives as
+            // long as the process.
+            let bytes = unsafe { std::ffi::CStr::from_ptr(entry) }.to_bytes();
+            if let Some(eq) = bytes.iter().position(|&b| b == b'=') {
+                entries.push((&bytes[..eq], &bytes[eq + 1..]));
+            }
+        }
+        Environment(entries)
+    }
+
+    /// A variable's value, the first entry of that name as with `getenv`;
+    /// unset and non-UTF-8 are `None`, as with `std::env::var(name).ok()`.
+    fn get(&self, name: &str) -> Option<String> {
+        let (_, value) = self.0.iter().find(|(key, _)| *key == name.as_bytes())?;
+        std::str::from_utf8(value).ok().map(str::to_owned)
+    }
+}
+
+/// `argv[1..]` as OS strings.
+///
+/// # Safety
+/// `argv` must hold `argc` pointers to NUL-terminated strings.
+unsafe fn arguments(argc: libc::c_int, argv: *const *const libc::c_char) -> Vec<OsString> {
+    (1..usize::try_from(argc).unwrap_or(0))
+        .map(|i| {
+            // SAFETY: i < argc, and each entry is a C string (see above).
+            let arg = unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) };
+            OsString::from_vec(arg.to_bytes().to_vec())
+        })
+        .collect()
+}
+
+/// Opens /dev/null on fds 0–2 if any is closed, as std's start-up does: a
+/// socket must never become fd 2 and receive the log lines.
+fn keep_standard_fds_open() {
+    let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    });
+    // SAFETY: `fds` is a valid array of three pollfd for the call.
+    if unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) } < 0 {
+        return;
+    }
+    for pollfd in fds {
+        if pollfd.revents & libc::POLLNVAL != 0 {
+            // SAFETY: a constant path; the new fd takes the lowest free
+            // number, the closed standard one.
+            unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+        }
+    }
+}
+
+fn run(args: Vec<OsString>, environment: &Environment) -> ! {
     // Before any thread exists, so every thread inherits the mask and the
     // signals reach only the `sigwait` of this thread.
     let signals = Blocked::terminating();
     let _ = SIGNAL_THREAD.set(pthread_self() as usize);
-    let args = std::env::args_os().skip(1).collect();
-    let env = |name: &str| std::env::var(name).ok();
+    let env = |name: &str| environment.get(name);
     let command = match cli::parse(args, &env) {
         Ok(command) => command,
         Err(e) => {
@@ -49,8 +149,14 @@ fn main() {
         }
     };
     match command {
-        Command::Help(page) => print!("{}", cli::help::text(page)),
-        Command::Version => println!("rdy {}", env!("CARGO_PKG_VERSION")),
+        Command::Help(page) => {
+            print!("{}", cli::help::text(page));
+            exit(0)
+        }
+        Command::Version => {
+            println!("rdy {}", env!("CARGO_PKG_VERSION"));
+            exit(0)
+        }
         Command::Check(run) => check(signals, run),
         Command::Wait(run) => wait(signals, run),
         Command::Serve(settings) => rdy::serve::run(signals, *settings),

@@ -127,6 +127,13 @@ pub fn unblock_all() -> std::io::Result<()> {
         .map_err(std::io::Error::from)
 }
 
+/// Ignores SIGPIPE, as std's start-up does for a Rust `main`: a write to
+/// a closed pipe or socket is then an `EPIPE` error, not the end of rdy.
+pub fn ignore_sigpipe() {
+    // SAFETY: installing SIG_IGN runs no code of ours.
+    let _ = unsafe { nix::sys::signal::signal(Signal::SIGPIPE, SigHandler::SigIgn) };
+}
+
 /// The shell convention for "killed by signal N": 128+N (143 for SIGTERM,
 /// 130 for SIGINT).
 pub fn exit_code(signal: Signal) -> i32 {
