@@ -1,4 +1,4 @@
-//! `grpc.health.v1.Health/Check` (grpc/grpc doc/health-checking.md): the
+//! `grpc.health.v1.Health/Check` (the gRPC Health Checking Protocol): the
 //! request and response messages in protobuf wire format, each framed as a
 //! gRPC message (one flag byte, a 4-byte big-endian length, the bytes).
 
@@ -131,7 +131,7 @@ fn read_varint(input: &mut &[u8]) -> Result<u64, MessageError> {
     Err(MessageError::Protobuf)
 }
 
-/// The name of a gRPC status code (grpc/grpc doc/statuscodes.md).
+/// The name of a gRPC status code (as the gRPC status code list names it).
 pub fn status_name(code: u32) -> &'static str {
     const NAMES: [&str; 17] = [
         "OK",
