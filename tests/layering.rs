@@ -55,3 +55,33 @@ fn nothing_below_cli_imports_cli() {
     }
     assert!(offenders.is_empty(), "{}", offenders.join("\n"));
 }
+
+/// The lines of the files under `src/DIR` that name any of `paths`.
+fn naming(dir: &str, paths: &[&str]) -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir);
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    assert!(!files.is_empty(), "found src/{dir}");
+    let mut found = Vec::new();
+    for file in files {
+        let text = fs::read_to_string(&file).expect("read");
+        for (n, line) in text.lines().enumerate() {
+            if paths.iter().any(|p| line.contains(p)) {
+                found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    found
+}
+
+/// Transport (dialling, TLS, the HTTP agent) sits below the probes and the
+/// Kubernetes client, and the Kubernetes client below the `k8s:` probe and
+/// `serve`: neither names a layer above it.
+#[test]
+fn transport_and_kube_never_import_the_layers_above() {
+    let above = ["crate::probe", "crate::kube", "crate::serve", "crate::wait"];
+    let transport = naming("transport", &above);
+    assert!(transport.is_empty(), "{}", transport.join("\n"));
+    let kube = naming("kube", &["crate::probe", "crate::serve", "crate::wait"]);
+    assert!(kube.is_empty(), "{}", kube.join("\n"));
+}

@@ -18,8 +18,8 @@ use super::config::{self, ClusterConfig};
 use super::credentials::Auth;
 use super::error::ApiError;
 use crate::json::{self, Value};
-use crate::probe::ProbeError;
 use crate::transport::agent::{self, AgentOptions};
+use crate::transport::error::TransportError;
 use crate::transport::tls::Trust;
 
 /// Non-watch requests get about 30 s, as client-go's.
@@ -124,7 +124,7 @@ impl Client {
         for retry in [false, true] {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(ApiError::Transport(ProbeError::TimedOut));
+                return Err(ApiError::Transport(TransportError::TimedOut));
             }
             let agent = self.current_agent()?;
             let mut request = Request::get(format!("{}{path}", self.base))
@@ -142,7 +142,7 @@ impl Client {
                 .build();
             let response = agent
                 .run(request)
-                .map_err(|e| ApiError::Transport(ProbeError::from_ureq(e)))?;
+                .map_err(|e| ApiError::Transport(TransportError::from_ureq(e)))?;
             let code = response.status().as_u16();
             if code == 401 && !retry && self.auth.refreshable() {
                 crate::log::debug("API server refused the credentials (401): reading them again")
@@ -274,8 +274,8 @@ fn user_agent() -> String {
 
 /// A failed read of a response body in the words of a log line: ureq
 /// wraps its own errors (a timeout) in `io::Error`.
-fn read_error(e: io::Error) -> ProbeError {
-    ProbeError::from_ureq(ureq::Error::from(e))
+fn read_error(e: io::Error) -> TransportError {
+    TransportError::from_ureq(ureq::Error::from(e))
 }
 
 /// How a watch stream stopped.
@@ -324,7 +324,7 @@ impl<R: BufRead> WatchStream<R> {
                 }
                 Err(e) => {
                     return Err(match read_error(e) {
-                        ProbeError::TimedOut => StreamEnd::Deadline,
+                        TransportError::TimedOut => StreamEnd::Deadline,
                         other => StreamEnd::Broken(ApiError::Transport(other)),
                     });
                 }

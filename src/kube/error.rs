@@ -6,13 +6,13 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::json::{self, Value};
-use crate::probe::ProbeError;
+use crate::transport::error::TransportError;
 
 /// A failed API request.
 #[derive(Debug)]
 pub enum ApiError {
     /// The connection failed or timed out; retried with backoff.
-    Transport(ProbeError),
+    Transport(TransportError),
     /// 401 even after re-reading the credentials.
     Unauthorized,
     /// 401 from a server that accepted the credentials before: retried
@@ -47,7 +47,7 @@ impl ApiError {
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
-            ApiError::Transport(ProbeError::Tls(_))
+            ApiError::Transport(TransportError::Tls(_))
                 | ApiError::Unauthorized
                 | ApiError::Forbidden { .. }
                 | ApiError::NotServed { .. }

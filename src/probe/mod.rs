@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use crate::resolve::ResolveError;
 use crate::transport::dial::DialError;
+use crate::transport::error::TransportError;
 
 /// A configured probe of one kind.
 #[derive(Debug)]
@@ -160,35 +161,12 @@ impl ProbeError {
 
     /// Classifies a socket error the way users think about it.
     pub fn from_io(e: io::Error) -> ProbeError {
-        // rustls reports handshake failures through the stream's io::Error.
-        if let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-            return ProbeError::Tls(tls.to_string());
-        }
-        match e.kind() {
-            io::ErrorKind::ConnectionRefused => ProbeError::Refused,
-            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ProbeError::TimedOut,
-            io::ErrorKind::NetworkUnreachable => ProbeError::Unreachable("network unreachable"),
-            io::ErrorKind::HostUnreachable => ProbeError::Unreachable("host unreachable"),
-            // ureq's text for it is "Peer disconnected".
-            io::ErrorKind::UnexpectedEof => ProbeError::Unreachable("the connection closed"),
-            _ => ProbeError::Io(e),
-        }
+        TransportError::from_io(e).into()
     }
 
     /// Translates ureq's errors into the words of a log line.
     pub fn from_ureq(e: ureq::Error) -> ProbeError {
-        match e {
-            // rustls reports handshake failures through the stream's io::Error.
-            ureq::Error::Io(e) => match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())
-            {
-                Some(tls) => ProbeError::Tls(crate::transport::tls::describe(tls)),
-                None => ProbeError::from_io(e),
-            },
-            ureq::Error::Timeout(_) => ProbeError::TimedOut,
-            ureq::Error::Rustls(e) => ProbeError::Tls(crate::transport::tls::describe(&e)),
-            ureq::Error::Tls(e) => ProbeError::Tls(e.to_owned()),
-            other => ProbeError::Protocol(other.to_string()),
-        }
+        TransportError::from_ureq(e).into()
     }
 }
 
@@ -226,6 +204,20 @@ impl From<DialError> for ProbeError {
             DialError::Resolve(e) => ProbeError::Resolve(e),
             DialError::Io(e) => ProbeError::from_io(e),
             DialError::TimedOut => ProbeError::TimedOut,
+        }
+    }
+}
+
+impl From<TransportError> for ProbeError {
+    fn from(e: TransportError) -> ProbeError {
+        match e {
+            TransportError::Resolve(e) => ProbeError::Resolve(e),
+            TransportError::Refused => ProbeError::Refused,
+            TransportError::TimedOut => ProbeError::TimedOut,
+            TransportError::Unreachable(what) => ProbeError::Unreachable(what),
+            TransportError::Io(e) => ProbeError::Io(e),
+            TransportError::Tls(e) => ProbeError::Tls(e),
+            TransportError::Protocol(e) => ProbeError::Protocol(e),
         }
     }
 }

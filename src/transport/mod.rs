@@ -9,5 +9,6 @@
 pub mod agent;
 pub mod crypto;
 pub mod dial;
+pub mod error;
 pub mod forward;
 pub mod tls;
