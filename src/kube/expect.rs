@@ -116,7 +116,7 @@ impl Expect {
     /// Whether it holds for the object (`None`: it does not exist), with
     /// what was seen, for progress lines; values seen are told only when
     /// `reveal` (never for a Secret).
-    fn holds(&self, object: Option<&Value>, reveal: bool) -> Result<(), String> {
+    pub fn holds(&self, object: Option<&Value>, reveal: bool) -> Result<(), String> {
         let Some(object) = object else {
             return match self {
                 Expect::Delete => Ok(()),

@@ -4,7 +4,7 @@
 use super::discovery::ApiResource;
 use super::expect;
 use super::kind::{ENDPOINTS, Kind, SERVICES};
-use super::rules::{self, Verdict, generic, job, pod, service, workload};
+use super::rules::{self, Verdict, generic, job, pod, service, table, workload};
 use super::target::ObjectRef;
 use super::watch::{Objects, Query, Selector};
 
@@ -90,17 +90,21 @@ impl ObjectRef {
         }
     }
 
-    /// The rule for a discovered resource: CRDs, Secrets and ConfigMaps
-    /// have their own; everything else is judged by kstatus.
+    /// The rule for a discovered resource: Secrets and ConfigMaps by their
+    /// keys, the resources of the rule table by their row, everything else
+    /// by kstatus.
     fn judge_found(&self, resource: &ApiResource, object: Option<&crate::json::Value>) -> Verdict {
         let Some(object) = object else {
             return rules::not_created(&resource.singular, self.name());
         };
         let what = format!("{} {:?}", resource.singular, self.name());
-        match (resource.group.as_str(), resource.plural.as_str()) {
-            ("apiextensions.k8s.io", "customresourcedefinitions") => generic::crd(&what, object),
-            ("", "secrets" | "configmaps") => generic::keyed(&what, object, self.key.as_deref()),
-            _ => generic::kstatus(&what, object),
+        let (group, plural) = (resource.group.as_str(), resource.plural.as_str());
+        if let ("", "secrets" | "configmaps") = (group, plural) {
+            return generic::keyed(&what, object, self.key.as_deref());
+        }
+        match table::find(group, plural, object) {
+            Some(rule) => table::judge(rule, &what, object),
+            None => generic::kstatus(&what, object),
         }
     }
 }

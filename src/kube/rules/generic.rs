@@ -6,26 +6,15 @@
 //! itself. CustomResourceDefinitions are ready when `Established`, Secrets
 //! and ConfigMaps when they exist (and hold `?key=`).
 
-use super::{Verdict, condition, field, is_true};
+use super::{Verdict, condition, field, is_true, table};
 use crate::json::Value;
 
-/// kstatus' generic rule; `what` is `certificate "web"`.
+/// kstatus' generic rule behind the [`table::reconciled`] guard; `what`
+/// is `widget "web"`. A `Ready` condition written for an older generation
+/// (metav1.Condition `observedGeneration`) is stale, not current.
 pub fn kstatus(what: &str, object: &Value) -> Verdict {
-    if object.at(&["metadata", "deletionTimestamp"]).is_some() {
-        return Verdict::Waiting(format!("{what} is being deleted"));
-    }
-    let generation = object
-        .at(&["metadata", "generation"])
-        .and_then(Value::as_i64);
-    let observed = object
-        .at(&["status", "observedGeneration"])
-        .and_then(Value::as_i64);
-    if let (Some(g), Some(o)) = (generation, observed)
-        && o != g
-    {
-        return Verdict::Waiting(format!(
-            "{what}: waiting for generation {g} to be observed (observed {o})"
-        ));
+    if let Some(not_yet) = table::reconciled(what, object) {
+        return not_yet;
     }
     for failed in ["Stalled", "Failed"] {
         if let Some(c) = condition(object, failed).filter(|c| is_true(Some(c))) {
@@ -35,12 +24,23 @@ pub fn kstatus(what: &str, object: &Value) -> Verdict {
     if let Some(c) = condition(object, "Reconciling").filter(|c| is_true(Some(c))) {
         return Verdict::Waiting(format!("{what} {}", explain("Reconciling", c)));
     }
+    let generation = object.at(&["metadata", "generation"]).and_then(Value::as_i64);
     match condition(object, "Ready") {
         Some(c) if !is_true(Some(c)) => {
             Verdict::Waiting(format!("{what} is not ready: {}", explain("Ready", c)))
         }
+        Some(c) if is_stale(c, generation) => Verdict::Waiting(format!(
+            "{what}: its Ready condition is for an older generation than {}",
+            generation.unwrap_or_default()
+        )),
         _ => Verdict::Ready(format!("{what} is ready")),
     }
+}
+
+/// Whether a condition says it was written for an older generation.
+fn is_stale(condition: &Value, generation: Option<i64>) -> bool {
+    let observed = condition.get("observedGeneration").and_then(Value::as_i64);
+    matches!((observed, generation), (Some(o), Some(g)) if o < g)
 }
 
 /// `Stalled=True: Reason: message`.
@@ -53,20 +53,6 @@ fn explain(kind: &str, c: &Value) -> String {
         }
     }
     text
-}
-
-/// A CustomResourceDefinition: `Established=True`; names that another CRD
-/// holds (`NamesAccepted=False`) never become established.
-pub fn crd(what: &str, object: &Value) -> Verdict {
-    if is_true(condition(object, "Established")) {
-        return Verdict::Ready(format!("{what} is established"));
-    }
-    match condition(object, "NamesAccepted") {
-        Some(c) if field(c, "status").eq_ignore_ascii_case("false") => {
-            Verdict::Failed(format!("{what} {}", explain("NamesAccepted", c)))
-        }
-        _ => Verdict::Waiting(format!("{what} is not established yet")),
-    }
 }
 
 /// A Secret or ConfigMap: it exists; with `key`, that key holds a
@@ -100,9 +86,17 @@ mod tests {
     #[test]
     fn kstatus_rules() {
         let w = "widget \"a\"";
+        assert!(
+            matches!(kstatus(w, &v(r#"{"metadata":{"generation":1}}"#)), Verdict::Waiting(m) if m.contains("no status yet")),
+            "an object no controller has reconciled yet is not ready"
+        );
         assert_eq!(
-            kstatus(w, &v(r#"{"metadata":{"generation":1}}"#)),
+            kstatus(w, &v(r#"{"metadata":{"generation":1},"status":{"phase":"Running"}}"#)),
             Verdict::Ready("widget \"a\" is ready".into())
+        );
+        assert!(
+            matches!(kstatus(w, &v(r#"{"metadata":{"generation":2},"status":{"conditions":[{"type":"Ready","status":"True","observedGeneration":1}]}}"#)), Verdict::Waiting(m) if m.contains("older generation")),
+            "a Ready condition observed for an older generation is stale"
         );
         assert!(
             matches!(kstatus(w, &v(r#"{"metadata":{"generation":2},"status":{"observedGeneration":1}}"#)), Verdict::Waiting(m) if m.contains("generation 2"))
@@ -135,31 +129,13 @@ mod tests {
             Verdict::Waiting(_)
         ));
         assert!(matches!(
-            kstatus(w, &v(r#"{"metadata":{"deletionTimestamp":"x"}}"#)),
+            kstatus(w, &v(r#"{"metadata":{"deletionTimestamp":"x"},"status":{"a":1}}"#)),
             Verdict::Waiting(_)
         ));
     }
 
     #[test]
-    fn crds_and_keys() {
-        let c = "crd \"w\"";
-        assert!(matches!(
-            crd(
-                c,
-                &v(r#"{"status":{"conditions":[{"type":"Established","status":"True"}]}}"#)
-            ),
-            Verdict::Ready(_)
-        ));
-        assert!(matches!(
-            crd(
-                c,
-                &v(
-                    r#"{"status":{"conditions":[{"type":"NamesAccepted","status":"False","reason":"Conflict"}]}}"#
-                )
-            ),
-            Verdict::Failed(_)
-        ));
-        assert!(matches!(crd(c, &v("{}")), Verdict::Waiting(_)));
+    fn keys(){
         let s = v(r#"{"data":{"tls.crt":"QQ==","empty":""}}"#);
         assert!(matches!(keyed("secret \"s\"", &s, None), Verdict::Ready(_)));
         assert!(matches!(

@@ -6,6 +6,7 @@ pub mod generic;
 pub mod job;
 pub mod pod;
 pub mod service;
+pub mod table;
 pub mod workload;
 
 use crate::json::Value;

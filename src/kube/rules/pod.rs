@@ -68,7 +68,37 @@ pub fn named(pod: &Value) -> Verdict {
             (message, _) => format!(": {message}"),
         })
         .unwrap_or_default();
-    Verdict::Waiting(format!("Waiting for pod \"{name}\" to be ready{detail}"))
+    let trouble = trouble(pod).map(|t| format!("; {t}")).unwrap_or_default();
+    Verdict::Waiting(format!("Waiting for pod \"{name}\" to be ready{detail}{trouble}"))
+}
+
+/// Why a pod that is not ready may stay so, in the words of whoever knows:
+/// the scheduler's `PodScheduled=False` message (reason `Unschedulable`),
+/// or a container the kubelet keeps in a back-off (`state.waiting.reason`
+/// such as `CrashLoopBackOff`) with its last termination.
+fn trouble(pod: &Value) -> Option<String> {
+    if let Some(c) = condition(pod, "PodScheduled")
+        && field(c, "status").eq_ignore_ascii_case("false")
+    {
+        return Some(format!("{}: {}", field(c, "reason"), field(c, "message")));
+    }
+    ["initContainerStatuses", "containerStatuses"]
+        .iter()
+        .flat_map(|list| pod.at(&["status", list]).map(Value::items).unwrap_or_default())
+        .find_map(|status| {
+            let reason = status.at(&["state", "waiting", "reason"]).and_then(Value::as_str)?;
+            if !reason.ends_with("BackOff") && !reason.starts_with("Err") && !reason.contains("Error") {
+                return None;
+            }
+            let last = status
+                .at(&["lastState", "terminated"])
+                .map(|t| {
+                    let code = t.get("exitCode").and_then(Value::as_i64).unwrap_or(0);
+                    format!(" (last terminated: {}, exit code {code})", field(t, "reason"))
+                })
+                .unwrap_or_default();
+            Some(format!("container \"{}\" is in {reason}{last}", field(status, "name")))
+        })
 }
 
 /// Where a container is declared.
@@ -207,8 +237,12 @@ pub fn selected(selector: &str, pods: &[&Value]) -> Verdict {
             live.len()
         ));
     }
+    let why = live
+        .iter()
+        .find_map(|p| trouble(p).map(|t| format!("; {}: {t}", name_of(p))))
+        .unwrap_or_default();
     Verdict::Waiting(format!(
-        "Waiting for pods matching {selector}: {} of {} ready (not ready: {})",
+        "Waiting for pods matching {selector}: {} of {} ready (not ready: {}){why}",
         live.len() - not_ready.len(),
         live.len(),
         not_ready.join(", ")
@@ -256,6 +290,24 @@ mod tests {
         );
         let done = v(r#"{"metadata":{"name":"web"},"status":{"phase":"Succeeded"}}"#);
         assert!(matches!(named(&done), Verdict::Failed(_)));
+    }
+
+    #[test]
+    fn crash_loops_and_unschedulable_pods_say_why() {
+        let crashing = v(
+            r#"{"metadata":{"name":"web"},"status":{"phase":"Running","conditions":[{"type":"Ready","status":"False","reason":"ContainersNotReady"}],"containerStatuses":[{"name":"app","ready":false,"state":{"waiting":{"reason":"CrashLoopBackOff"}},"lastState":{"terminated":{"reason":"Error","exitCode":1}}}]}}"#,
+        );
+        assert_eq!(
+            named(&crashing).message(),
+            "Waiting for pod \"web\" to be ready: ContainersNotReady; container \"app\" is in CrashLoopBackOff (last terminated: Error, exit code 1)"
+        );
+        let unschedulable = v(
+            r#"{"metadata":{"name":"web"},"status":{"phase":"Pending","conditions":[{"type":"PodScheduled","status":"False","reason":"Unschedulable","message":"0/3 nodes are available: 3 Insufficient memory."}]}}"#,
+        );
+        assert!(matches!(
+            named(&unschedulable),
+            Verdict::Waiting(m) if m.ends_with("; Unschedulable: 0/3 nodes are available: 3 Insufficient memory.")
+        ));
     }
 
     #[test]
