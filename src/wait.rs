@@ -233,7 +233,9 @@ fn retry(target: &Target, deadline: Option<Instant>) -> Report {
 /// progress message is logged, and the watch ends the moment it is ready.
 fn watch_object(target: &Target, object: &K8s, deadline: Option<Instant>) -> Report {
     let mut progress = |event: Progress<'_>| match event {
-        Progress::Verdict(Verdict::Waiting(message)) => {
+        // kubectl prints its completion message too ("successfully rolled
+        // out"); for an ExternalName Service it says what was not waited for.
+        Progress::Verdict(Verdict::Waiting(message) | Verdict::Ready(message)) => {
             target_line(log::info(message), target)
                 .field("target", &target.name)
                 .emit();

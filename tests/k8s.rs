@@ -273,12 +273,14 @@ fn services_need_ready_endpoints() {
     let list = api
         .requests()
         .into_iter()
-        .find(|r| r.verb == Verb::List)
+        .find(|r| r.verb == Verb::List && r.path.ends_with("/endpointslices"))
         .unwrap();
     assert_eq!(
         list.param("labelSelector"),
         Some("kubernetes.io/service-name=web")
     );
+    // The Service itself is read first, for its type (ExternalName).
+    assert!(api.count(Verb::List, &collection("Service", NS)) > 0);
 }
 
 #[test]

@@ -53,7 +53,8 @@ fn custom_resources_by_every_kubectl_name_judged_by_kstatus() {
     };
     let (ns, group, short) = setup(&kube, "names", "Widget");
     let path = make(&kube, &group, "Widget", &ns, "a", "");
-    // No status at all: kstatus calls it current.
+    // No status at all: kstatus calls it current; rdy says its operator
+    // has not reconciled it yet, under every name.
     for name in [
         format!("widget.{group}"),
         format!("widgets.{group}"),
@@ -64,7 +65,7 @@ fn custom_resources_by_every_kubectl_name_judged_by_kstatus() {
         let target = format!("k8s:{ns}/{name}/a");
         kube.rdy("admin", &["check", &target])
             .run()
-            .expect(0, "is ready ✓");
+            .expect(1, r#"widget \"a\" has no status yet"#);
     }
     let target = format!("k8s:{ns}/widget.{group}/a");
     kube.patch_status(&path, NOT_READY);

@@ -44,6 +44,7 @@ pub enum Id {
     MaxWatches,
     WatchIdle,
     For,
+    FailedIf,
     TerminationLog,
 }
 
@@ -156,6 +157,10 @@ pub const FLAGS: &[Flag] = &[
         "Wait for this instead of the kind's rule (kubectl's syntax: condition=, \
          jsonpath=, create, delete); repeatable, all on one version. \
          Example: --for condition=Ready"),
+    flag(Id::FailedIf, "failed-if", None, None, Some("EXPR"), Target(K8s),
+        "End the wait at once with exit 3 when this holds (--for's condition= or \
+         jsonpath=); repeatable, any one is enough. \
+         Example: --failed-if condition=Failed"),
     flag(Id::Method, "method", Some('X'), Some("HTTP_METHOD"), Some("METHOD"), Target(Http),
         "HTTP method: GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS; no body is \
          sent [default: GET]. Example: -X HEAD"),

@@ -38,6 +38,9 @@ pub struct TargetOptions {
     /// `--for`: conditions of a `k8s:` target, all of them, as written
     /// (checked when read, parsed again for the target).
     pub expect: Option<Vec<String>>,
+    /// `--failed-if`: states of a `k8s:` target that end the wait, as
+    /// written (checked when read).
+    pub failed_if: Option<Vec<String>>,
     /// The options set in this layer as spelled, so an option after a target
     /// of the wrong kind can be named in the error.
     pub given: Vec<(Id, String)>,
@@ -146,6 +149,12 @@ impl TargetOptions {
                 let list = self.expect.get_or_insert_with(Vec::new);
                 list.push(value.text.to_owned());
             }
+            Id::FailedIf => {
+                expect::parse_final(value.text)
+                    .map_err(|e| value.invalid(format!("{} ({e})", expect::FINAL)))?;
+                let list = self.failed_if.get_or_insert_with(Vec::new);
+                list.push(value.text.to_owned());
+            }
             Id::Status => {
                 let set =
                     StatusSet::parse(value.text).map_err(|_| value.invalid(status::ACCEPTED))?;
@@ -186,6 +195,7 @@ impl TargetOptions {
             ca: top.ca.clone().or_else(|| self.ca.clone()),
             icmp_read_timeout: top.icmp_read_timeout.or(self.icmp_read_timeout),
             expect: top.expect.clone().or_else(|| self.expect.clone()),
+            failed_if: top.failed_if.clone().or_else(|| self.failed_if.clone()),
             given: top.given.clone(),
         }
     }

@@ -151,7 +151,13 @@ pub fn distinct_names(targets: &mut [Target], named: &[bool]) {
 }
 
 /// Options that mean something for a `k8s:` target.
-const K8S_OPTIONS: [Id; 4] = [Id::Name, Id::Interval, Id::DialTimeout, Id::For];
+const K8S_OPTIONS: [Id; 5] = [
+    Id::Name,
+    Id::Interval,
+    Id::DialTimeout,
+    Id::For,
+    Id::FailedIf,
+];
 
 fn build_k8s(
     text: &str,
@@ -167,6 +173,11 @@ fn build_k8s(
     for text in options.expect.iter().flatten() {
         let parsed = kube::expect::parse(text).map_err(|e| problem(format!("--for: {e}")))?;
         object.expect.push(parsed);
+    }
+    for text in options.failed_if.iter().flatten() {
+        let parsed =
+            kube::expect::parse_final(text).map_err(|e| problem(format!("--failed-if: {e}")))?;
+        object.failed_if.push((text.clone(), parsed));
     }
     object.check_expect().map_err(|e| problem(e.to_string()))?;
     if let Some((id, spelled)) = own.given.iter().find(|(id, _)| !K8S_OPTIONS.contains(id)) {

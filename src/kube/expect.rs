@@ -34,6 +34,18 @@ pub enum Expect {
 pub const ACCEPTED: &str =
     "condition=NAME[=VALUE], jsonpath={PATH}[=VALUE|!=VALUE], create or delete";
 
+/// What `--failed-if` accepts.
+pub const FINAL: &str = "condition=NAME[=VALUE] or jsonpath={PATH}[=VALUE|!=VALUE]";
+
+/// Parses one `--failed-if` expression: a state of the object, so neither
+/// `create` nor `delete` (the object's absence is "not created yet").
+pub fn parse_final(text: &str) -> Result<Expect, ExpectError> {
+    match parse(text)? {
+        Expect::Create | Expect::Delete => Err(ExpectError::Final),
+        state => Ok(state),
+    }
+}
+
 /// Why a `--for` expression was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExpectError {
@@ -43,6 +55,8 @@ pub enum ExpectError {
     Empty(&'static str),
     /// A JSONPath outside the subset.
     Path(jsonpath::PathError),
+    /// `create` or `delete` where a state of the object is needed.
+    Final,
 }
 
 impl fmt::Display for ExpectError {
@@ -51,6 +65,12 @@ impl fmt::Display for ExpectError {
             ExpectError::Form => write!(f, "expected {ACCEPTED}"),
             ExpectError::Empty(what) => write!(f, "{what} is empty; expected {ACCEPTED}"),
             ExpectError::Path(e) => write!(f, "jsonpath: {e}"),
+            ExpectError::Final => {
+                write!(
+                    f,
+                    "create and delete are not states an object can fail in; expected {FINAL}"
+                )
+            }
         }
     }
 }

@@ -57,6 +57,9 @@ impl ObjectRef {
     /// objects.
     pub fn judge(&self, api: &Api, objects: &Objects) -> Verdict {
         let all = objects.all();
+        if let Some(failed) = self.failed_if_holds(&all) {
+            return failed;
+        }
         let name = self.name();
         let kind = self.kind;
         if !self.expect.is_empty() {
@@ -88,6 +91,21 @@ impl ObjectRef {
                 }
             }
         }
+    }
+
+    /// `--failed-if`: the first expression that holds on any object, as a
+    /// final verdict naming it and what the controller said.
+    fn failed_if_holds(&self, objects: &[&crate::json::Value]) -> Option<Verdict> {
+        self.failed_if.iter().find_map(|(text, expect)| {
+            let object = objects
+                .iter()
+                .find(|o| expect.holds(Some(o), false).is_ok())?;
+            Some(Verdict::Failed(format!(
+                "{}: --failed-if {text} holds{}",
+                self.display(),
+                table::said(text, object)
+            )))
+        })
     }
 
     /// The rule for a discovered resource: Secrets and ConfigMaps by their

@@ -37,6 +37,9 @@ pub struct ObjectRef {
     pub key: Option<String>,
     /// `for=` and `--for`: conditions that replace the kind's rule.
     pub expect: Vec<Expect>,
+    /// `failed-if=` and `--failed-if`, as written and parsed: any that
+    /// holds ends the wait with exit 3.
+    pub failed_if: Vec<(String, Expect)>,
 }
 
 /// Why a `k8s:` target was refused.
@@ -60,6 +63,8 @@ pub enum InvalidRef {
     NoHostname,
     /// A `for=` expression that is not understood.
     For(String, expect::ExpectError),
+    /// A `failed-if=` expression that is not understood.
+    FailedIf(String, expect::ExpectError),
 }
 
 impl fmt::Display for InvalidRef {
@@ -80,6 +85,7 @@ impl fmt::Display for InvalidRef {
                 expected,
             } => write!(f, "{option}={given:?}: expected {expected}"),
             InvalidRef::For(given, e) => write!(f, "for={given:?}: {e}"),
+            InvalidRef::FailedIf(given, e) => write!(f, "failed-if={given:?}: {e}"),
             InvalidRef::NoHostname => {
                 f.write_str("pod/self names the pod in HOSTNAME, which is not set")
             }
@@ -141,6 +147,7 @@ pub fn parse(text: &str, hostname: Option<&str>) -> Result<ObjectRef, InvalidRef
         stable: None,
         key: None,
         expect: Vec::new(),
+        failed_if: Vec::new(),
     };
     for pair in query
         .into_iter()
@@ -226,6 +233,11 @@ impl ObjectRef {
             "for" => self
                 .expect
                 .push(expect::parse(&value).map_err(|e| InvalidRef::For(value.clone(), e))?),
+            "failed-if" => {
+                let parsed = expect::parse_final(&value)
+                    .map_err(|e| InvalidRef::FailedIf(value.clone(), e))?;
+                self.failed_if.push((value, parsed));
+            }
             "stable" => {
                 self.stable = Some(duration::parse(&value).map_err(|_| InvalidRef::Value {
                     option: "stable",
@@ -235,7 +247,7 @@ impl ObjectRef {
             }
             other => {
                 return Err(InvalidRef::Option(format!(
-                    "unknown option {other:?}; expected container=, min=, stable=, selector=, key= or for="
+                    "unknown option {other:?}; expected container=, min=, stable=, selector=, key=, for= or failed-if="
                 )));
             }
         }

@@ -87,6 +87,9 @@ impl K8s {
         if let Some(cache) = self.cache.get() {
             return self.cached_verdict(cache, deadline);
         }
+        if let Some(external) = self.external_name(deadline) {
+            return outcome(external);
+        }
         let api = match self.object.kind {
             Kind::Other => match self.resolve(false, deadline)? {
                 Some(api) => api,
@@ -138,6 +141,11 @@ impl K8s {
         deadline: Option<Instant>,
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<(), ProbeError> {
+        let first = Instant::now() + self.budget();
+        if let Some(external) = self.external_name(deadline.map_or(first, |d| d.min(first))) {
+            progress(Progress::Verdict(&external));
+            return outcome(external);
+        }
         let mut run = |api: &Api, progress: &mut dyn FnMut(Progress<'_>)| {
             let query = self.object.query(&self.namespace, api);
             let judge = |objects: &Objects| self.object.judge(api, objects);
@@ -215,6 +223,35 @@ impl K8s {
             }
             std::thread::sleep(pause);
         }
+    }
+
+    /// A Service of `type: ExternalName` is a DNS alias: it never has
+    /// endpoints (core/v1 ServiceSpec), so there is nothing to wait for, and
+    /// the answer says what it points at. One LIST of the Service object;
+    /// when that is refused or fails (RBAC may grant EndpointSlices only),
+    /// the endpoints rule decides as before.
+    fn external_name(&self, deadline: Instant) -> Option<Verdict> {
+        if self.object.kind != Kind::Service || !self.object.expect.is_empty() {
+            return None;
+        }
+        let query = watch::Query {
+            collection: SERVICES.collection(&self.namespace),
+            selector: watch::Selector::Name(self.object.name().to_owned()),
+        };
+        let objects = watch::list_once(&self.client, &query, deadline).ok()?;
+        let service = *objects.all().first()?;
+        let spec = service.get("spec")?;
+        (spec.get("type").and_then(crate::json::Value::as_str) == Some("ExternalName")).then(|| {
+            let host = spec
+                .get("externalName")
+                .and_then(crate::json::Value::as_str);
+            Verdict::Ready(format!(
+                "service \"{}\" is an ExternalName for {:?}: it has no endpoints, so there is \
+                 nothing to wait for (to wait for that host, use tcp://HOST:PORT)",
+                self.object.name(),
+                host.unwrap_or("")
+            ))
+        })
     }
 
     /// Resolves a discovered resource (`None`: not served).

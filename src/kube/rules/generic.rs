@@ -24,7 +24,9 @@ pub fn kstatus(what: &str, object: &Value) -> Verdict {
     if let Some(c) = condition(object, "Reconciling").filter(|c| is_true(Some(c))) {
         return Verdict::Waiting(format!("{what} {}", explain("Reconciling", c)));
     }
-    let generation = object.at(&["metadata", "generation"]).and_then(Value::as_i64);
+    let generation = object
+        .at(&["metadata", "generation"])
+        .and_then(Value::as_i64);
     match condition(object, "Ready") {
         Some(c) if !is_true(Some(c)) => {
             Verdict::Waiting(format!("{what} is not ready: {}", explain("Ready", c)))
@@ -91,7 +93,10 @@ mod tests {
             "an object no controller has reconciled yet is not ready"
         );
         assert_eq!(
-            kstatus(w, &v(r#"{"metadata":{"generation":1},"status":{"phase":"Running"}}"#)),
+            kstatus(
+                w,
+                &v(r#"{"metadata":{"generation":1},"status":{"phase":"Running"}}"#)
+            ),
             Verdict::Ready("widget \"a\" is ready".into())
         );
         assert!(
@@ -129,13 +134,16 @@ mod tests {
             Verdict::Waiting(_)
         ));
         assert!(matches!(
-            kstatus(w, &v(r#"{"metadata":{"deletionTimestamp":"x"},"status":{"a":1}}"#)),
+            kstatus(
+                w,
+                &v(r#"{"metadata":{"deletionTimestamp":"x"},"status":{"a":1}}"#)
+            ),
             Verdict::Waiting(_)
         ));
     }
 
     #[test]
-    fn keys(){
+    fn keys() {
         let s = v(r#"{"data":{"tls.crt":"QQ==","empty":""}}"#);
         assert!(matches!(keyed("secret \"s\"", &s, None), Verdict::Ready(_)));
         assert!(matches!(

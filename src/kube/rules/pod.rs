@@ -69,7 +69,9 @@ pub fn named(pod: &Value) -> Verdict {
         })
         .unwrap_or_default();
     let trouble = trouble(pod).map(|t| format!("; {t}")).unwrap_or_default();
-    Verdict::Waiting(format!("Waiting for pod \"{name}\" to be ready{detail}{trouble}"))
+    Verdict::Waiting(format!(
+        "Waiting for pod \"{name}\" to be ready{detail}{trouble}"
+    ))
 }
 
 /// Why a pod that is not ready may stay so, in the words of whoever knows:
@@ -84,20 +86,35 @@ fn trouble(pod: &Value) -> Option<String> {
     }
     ["initContainerStatuses", "containerStatuses"]
         .iter()
-        .flat_map(|list| pod.at(&["status", list]).map(Value::items).unwrap_or_default())
+        .flat_map(|list| {
+            pod.at(&["status", list])
+                .map(Value::items)
+                .unwrap_or_default()
+        })
         .find_map(|status| {
-            let reason = status.at(&["state", "waiting", "reason"]).and_then(Value::as_str)?;
-            if !reason.ends_with("BackOff") && !reason.starts_with("Err") && !reason.contains("Error") {
+            let reason = status
+                .at(&["state", "waiting", "reason"])
+                .and_then(Value::as_str)?;
+            if !reason.ends_with("BackOff")
+                && !reason.starts_with("Err")
+                && !reason.contains("Error")
+            {
                 return None;
             }
             let last = status
                 .at(&["lastState", "terminated"])
                 .map(|t| {
                     let code = t.get("exitCode").and_then(Value::as_i64).unwrap_or(0);
-                    format!(" (last terminated: {}, exit code {code})", field(t, "reason"))
+                    format!(
+                        " (last terminated: {}, exit code {code})",
+                        field(t, "reason")
+                    )
                 })
                 .unwrap_or_default();
-            Some(format!("container \"{}\" is in {reason}{last}", field(status, "name")))
+            Some(format!(
+                "container \"{}\" is in {reason}{last}",
+                field(status, "name")
+            ))
         })
 }
 

@@ -205,8 +205,14 @@ pub const RULES: &[Rule] = &[
     exists("scheduling.k8s.io", "priorityclasses"),
     exists("node.k8s.io", "runtimeclasses"),
     exists("coordination.k8s.io", "leases"),
-    exists("admissionregistration.k8s.io", "validatingwebhookconfigurations"),
-    exists("admissionregistration.k8s.io", "mutatingwebhookconfigurations"),
+    exists(
+        "admissionregistration.k8s.io",
+        "validatingwebhookconfigurations",
+    ),
+    exists(
+        "admissionregistration.k8s.io",
+        "mutatingwebhookconfigurations",
+    ),
 ];
 
 /// Crossplane managed resources live in any provider's group; they, their
@@ -265,7 +271,7 @@ pub fn judge(rule: &Rule, what: &str, object: &Value) -> Verdict {
 
 /// What the controller said about the state `text` tests: the condition's
 /// reason and message, or `status.message`.
-fn said(text: &str, object: &Value) -> String {
+pub fn said(text: &str, object: &Value) -> String {
     let condition = text
         .strip_prefix("condition=")
         .map(|c| c.split('=').next().unwrap_or(c))
@@ -306,7 +312,9 @@ pub fn reconciled(what: &str, object: &Value) -> Option<Verdict> {
     let generation = object
         .at(&["metadata", "generation"])
         .and_then(Value::as_i64);
-    let observed = status.and_then(|s| s.get("observedGeneration")).and_then(generation_of);
+    let observed = status
+        .and_then(|s| s.get("observedGeneration"))
+        .and_then(generation_of);
     match (generation, observed) {
         (Some(g), Some(o)) if o < g => Some(Verdict::Waiting(format!(
             "{what}: waiting for generation {g} to be observed (observed {o})"
@@ -380,7 +388,12 @@ mod tests {
     fn every_row_parses() {
         for rule in RULES.iter().chain([&CROSSPLANE]) {
             for text in rule.ready.iter().chain(rule.failed.iter().map(|f| &f.when)) {
-                assert!(parsed(text).is_some(), "{}/{}: {text}", rule.group, rule.plural);
+                assert!(
+                    parsed(text).is_some(),
+                    "{}/{}: {text}",
+                    rule.group,
+                    rule.plural
+                );
             }
         }
     }
@@ -443,11 +456,10 @@ mod tests {
         assert!(
             matches!(r(make("Healthy", "3", r#","paused":true"#)), Verdict::Waiting(m) if m.contains("paused"))
         );
-        assert!(
-            matches!(r(make("Healthy", "1", "")), Verdict::Waiting(m) if m.contains("1 of 3"))
-        );
+        assert!(matches!(r(make("Healthy", "1", "")), Verdict::Waiting(m) if m.contains("1 of 3")));
         assert!(matches!(r(make("Degraded", "3", "")), Verdict::Failed(_)));
-        let old = make("Healthy", "3", "").replace(r#""observedGeneration":"2""#, r#""observedGeneration":"1""#);
+        let old = make("Healthy", "3", "")
+            .replace(r#""observedGeneration":"2""#, r#""observedGeneration":"1""#);
         assert!(matches!(r(old), Verdict::Waiting(m) if m.contains("generation 2")));
     }
 
