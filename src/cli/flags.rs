@@ -27,6 +27,7 @@ pub enum Id {
     AllowDuplicateHeaders,
     Status,
     BodyContains,
+    BodyJson,
     FollowRedirects,
     Insecure,
     CaFile,
@@ -177,6 +178,10 @@ pub const FLAGS: &[Flag] = &[
     flag(Id::BodyContains, "body-contains", None, Some("RDY_BODY_CONTAINS"), Some("TEXT"), Target(Http),
         "Also require TEXT in the first 64 KiB of the body. \
          Example: --body-contains '\"status\":\"UP\"'"),
+    flag(Id::BodyJson, "body-json", None, Some("RDY_BODY_JSON"), Some("EXPR"), Target(Http),
+        "Also require the first 64 KiB of the body to be JSON where the JSONPath \
+         holds, as --for jsonpath= reads it: {PATH}, {PATH}=V, {PATH}!=V or \
+         {PATH} in (A,B). Example: --body-json '{.status} in (green,yellow)'"),
     flag(Id::FollowRedirects, "follow-redirects", None, Some("RDY_FOLLOW_REDIRECTS"), None, Target(Http),
         "Follow up to 10 redirects; without it a 3xx response is the answer \
          judged by --status."),

@@ -31,6 +31,8 @@ pub struct TargetOptions {
     pub allow_duplicate_headers: Option<bool>,
     pub status: Option<StatusSet>,
     pub body_contains: Option<String>,
+    /// `--body-json`, as written and parsed.
+    pub body_json: Option<(String, expect::Expect)>,
     pub follow_redirects: Option<bool>,
     pub insecure: Option<bool>,
     pub ca: Option<Trust>,
@@ -161,6 +163,11 @@ impl TargetOptions {
                 self.status = Some(set);
             }
             Id::BodyContains => self.body_contains = Some(value.non_empty("a non-empty text")?),
+            Id::BodyJson => {
+                let parsed = expect::parse_path(value.text)
+                    .map_err(|e| value.invalid(format!("{} ({e})", expect::BODY)))?;
+                self.body_json = Some((value.text.to_owned(), parsed));
+            }
             Id::FollowRedirects => self.follow_redirects = Some(value.boolean()?),
             Id::Insecure => self.insecure = Some(value.boolean()?),
             Id::CaFile => {
@@ -190,6 +197,7 @@ impl TargetOptions {
                 .body_contains
                 .clone()
                 .or_else(|| self.body_contains.clone()),
+            body_json: top.body_json.clone().or_else(|| self.body_json.clone()),
             follow_redirects: top.follow_redirects.or(self.follow_redirects),
             insecure: top.insecure.or(self.insecure),
             ca: top.ca.clone().or_else(|| self.ca.clone()),

@@ -348,6 +348,7 @@ fn build_http(
         headers,
         status: options.status.clone().unwrap_or_default(),
         body_contains: options.body_contains.clone(),
+        body_json: options.body_json.clone().map(|(_, expect)| expect),
         dial_timeout,
         agent,
     })

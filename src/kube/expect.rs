@@ -17,12 +17,13 @@ pub enum Expect {
     /// does.
     Condition { name: String, value: String },
     /// `jsonpath=PATH`: the field exists and is not empty; with `=VALUE`
-    /// every value found equals VALUE; with `!=VALUE` none does. Progress
-    /// lines quote the first value found.
+    /// every value found equals VALUE; with `!=VALUE` none does; with
+    /// ` in (A,B)` each is one of them. Progress lines quote the first
+    /// value found.
     JsonPath {
         text: String,
         path: JsonPath,
-        compare: Option<(bool, String)>,
+        compare: Option<Compare>,
     },
     /// `create`: the object exists.
     Create,
@@ -30,12 +31,36 @@ pub enum Expect {
     Delete,
 }
 
+/// How the values a JSONPath finds are compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Compare {
+    /// `=VALUE`
+    Equal(String),
+    /// `!=VALUE`
+    NotEqual(String),
+    /// ` in (A,B,...)`
+    In(Vec<String>),
+}
+
+impl Compare {
+    fn accepts(&self, text: Option<&str>) -> bool {
+        match self {
+            Compare::Equal(want) => text == Some(want.as_str()),
+            Compare::NotEqual(want) => text != Some(want.as_str()),
+            Compare::In(set) => text.is_some_and(|t| set.iter().any(|w| w == t)),
+        }
+    }
+}
+
 /// What `--for` accepts; quoted in error messages.
 pub const ACCEPTED: &str =
-    "condition=NAME[=VALUE], jsonpath={PATH}[=VALUE|!=VALUE], create or delete";
+    "condition=NAME[=VALUE], jsonpath={PATH}[=VALUE|!=VALUE| in (A,B)], create or delete";
+
+/// What `--body-json` accepts.
+pub const BODY: &str = "{PATH}, {PATH}=VALUE, {PATH}!=VALUE or {PATH} in (A,B)";
 
 /// What `--failed-if` accepts.
-pub const FINAL: &str = "condition=NAME[=VALUE] or jsonpath={PATH}[=VALUE|!=VALUE]";
+pub const FINAL: &str = "condition=NAME[=VALUE] or jsonpath={PATH}[=VALUE|!=VALUE| in (A,B)]";
 
 /// Parses one `--failed-if` expression: a state of the object, so neither
 /// `create` nor `delete` (the object's absence is "not created yet").
@@ -63,7 +88,7 @@ impl fmt::Display for ExpectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ExpectError::Form => write!(f, "expected {ACCEPTED}"),
-            ExpectError::Empty(what) => write!(f, "{what} is empty; expected {ACCEPTED}"),
+            ExpectError::Empty(what) => write!(f, "{what} is empty"),
             ExpectError::Path(e) => write!(f, "jsonpath: {e}"),
             ExpectError::Final => {
                 write!(
@@ -97,17 +122,36 @@ pub fn parse(text: &str) -> Result<Expect, ExpectError> {
         });
     }
     let rest = text.strip_prefix("jsonpath=").ok_or(ExpectError::Form)?;
-    let (path_text, compare) = split_comparison(rest);
-    let compare = match compare {
-        Some((_, "")) => return Err(ExpectError::Empty("the value after = or !=")),
-        Some((equal, value)) => Some((equal, value.to_owned())),
-        None => None,
+    parse_path(rest)
+}
+
+/// `{PATH}`, `{PATH}=VALUE`, `{PATH}!=VALUE` or `{PATH} in (A,B)`: the
+/// part after `jsonpath=`, and what `--body-json` takes.
+pub fn parse_path(rest: &str) -> Result<Expect, ExpectError> {
+    let (path_text, compare) = match split_set(rest) {
+        Some((_, set)) if set.iter().any(String::is_empty) => {
+            return Err(ExpectError::Empty("a value of the set after in"));
+        }
+        Some((path, set)) => (path, Some(Compare::In(set))),
+        None => match split_comparison(rest) {
+            (_, Some((_, ""))) => return Err(ExpectError::Empty("the value after = or !=")),
+            (path, Some((true, value))) => (path, Some(Compare::Equal(value.to_owned()))),
+            (path, Some((false, value))) => (path, Some(Compare::NotEqual(value.to_owned()))),
+            (path, None) => (path, None),
+        },
     };
     Ok(Expect::JsonPath {
         text: path_text.to_owned(),
         path: jsonpath::parse(path_text).map_err(ExpectError::Path)?,
         compare,
     })
+}
+
+/// `{PATH} in (A,B)`: the path and the set, when the text ends so.
+fn split_set(text: &str) -> Option<(&str, Vec<String>)> {
+    let (path, set) = text.strip_suffix(')')?.rsplit_once(" in (")?;
+    let values: Vec<String> = set.split(',').map(|v| v.trim().to_owned()).collect();
+    path.ends_with('}').then_some((path, values))
 }
 
 /// Splits `PATH=VALUE` / `PATH!=VALUE` at the first operator outside
@@ -157,7 +201,7 @@ impl Expect {
                 let ok = !found.is_empty()
                     && found.iter().all(|v| match compare {
                         None => jsonpath::is_present(v),
-                        Some((equal, want)) => (jsonpath::text(v) == Some(want.as_str())) == *equal,
+                        Some(compare) => compare.accepts(jsonpath::text(v)),
                     });
                 match (ok, found.is_empty()) {
                     (true, _) => Ok(()),
@@ -250,6 +294,14 @@ mod tests {
         );
         assert!(holds("jsonpath={.status.lb.ingress}", obj).is_err());
         assert_eq!(holds("jsonpath={.status.phase}", obj), Ok(()));
+        assert_eq!(
+            holds("jsonpath={.status.phase} in (Pending,Running)", obj),
+            Ok(())
+        );
+        assert_eq!(
+            holds("jsonpath={.status.phase} in (Pending, Failed)", obj),
+            Err("{.status.phase} is \"Running\"".into())
+        );
         assert_eq!(
             holds(
                 r#"jsonpath={.status.conditions[?(@.type=="Ready")].status}=True"#,

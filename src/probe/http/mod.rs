@@ -15,6 +15,7 @@ use ureq::{Agent, Body};
 use self::header::Header;
 use self::status::StatusSet;
 use super::ProbeError;
+use crate::kube::expect::Expect;
 
 /// At most this much of a body is read for `--body-contains`.
 pub const BODY_LIMIT: u64 = 64 * 1024;
@@ -51,6 +52,8 @@ pub struct Http {
     pub status: StatusSet,
     /// Text the first [`BODY_LIMIT`] bytes must contain.
     pub body_contains: Option<String>,
+    /// A JSONPath the first [`BODY_LIMIT`] bytes, as JSON, must meet.
+    pub body_json: Option<Expect>,
     /// Budget for the whole request, connect to last body byte.
     pub dial_timeout: Duration,
     /// Connection, TLS and proxy settings.
@@ -77,9 +80,9 @@ impl Http {
                 expected: self.status.to_string(),
             });
         }
-        let Some(needle) = &self.body_contains else {
+        if self.body_contains.is_none() && self.body_json.is_none() {
             return Ok(());
-        };
+        }
         let mut body = Vec::new();
         response
             .body_mut()
@@ -87,12 +90,16 @@ impl Http {
             .take(BODY_LIMIT)
             .read_to_end(&mut body)
             .map_err(ProbeError::from_io)?;
-        if contains(&body, needle.as_bytes()) {
-            Ok(())
-        } else {
-            Err(ProbeError::BodyMismatch {
+        if let Some(needle) = &self.body_contains
+            && !contains(&body, needle.as_bytes())
+        {
+            return Err(ProbeError::BodyMismatch {
                 expected: needle.clone(),
-            })
+            });
+        }
+        match &self.body_json {
+            Some(expect) => body_json(expect, &body),
+            None => Ok(()),
         }
     }
 
@@ -118,6 +125,17 @@ impl Http {
             .build();
         self.agent.run(request).map_err(ProbeError::from_ureq)
     }
+}
+
+/// `--body-json`: the body parsed as JSON (a body cut at [`BODY_LIMIT`]
+/// is not JSON) and the JSONPath judged on it; the not-ready line quotes
+/// the value seen, which comes from the body only, never from a header.
+fn body_json(expect: &Expect, body: &[u8]) -> Result<(), ProbeError> {
+    let value = crate::json::parse(body)
+        .map_err(|e| ProbeError::NotReady(format!("the body is not JSON: {e}")))?;
+    expect
+        .holds(Some(&value), true)
+        .map_err(|why| ProbeError::NotReady(format!("body: {why}")))
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
