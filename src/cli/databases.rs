@@ -61,10 +61,10 @@ pub fn build(
                 ));
             }
             // libpq verifies a server only when given a root certificate.
-            let trust = match (options.insecure, &options.ca) {
-                (Some(true), _) | (_, None) => Trust::Insecure,
-                (_, Some(ca)) => ca.clone(),
-            };
+            let trust = Trust::choose(options.insecure, options.ca.as_ref(), || {
+                Ok(Trust::Insecure)
+            })
+            .map_err(|e| e.to_string())?;
             Probe::Postgres(Box::new(Postgres {
                 host,
                 port,
@@ -119,11 +119,10 @@ fn tls_config(trust: &Trust) -> Arc<ClientConfig> {
 /// Trust as for an https target: `--insecure`, `--ca-file`, else the system
 /// bundle (an error without one).
 fn https_trust(options: &TargetOptions, shared: &Shared<'_>) -> Result<Trust, String> {
-    match (options.insecure, &options.ca) {
-        (Some(true), _) => Ok(Trust::Insecure),
-        (_, Some(ca)) => Ok(ca.clone()),
-        _ => Trust::system((shared.env)("SSL_CERT_FILE").as_deref()).map_err(|e| e.to_string()),
-    }
+    Trust::choose(options.insecure, options.ca.as_ref(), || {
+        Trust::system((shared.env)("SSL_CERT_FILE").as_deref())
+    })
+    .map_err(|e| e.to_string())
 }
 
 /// The first line of a password file (a mounted Secret); its text is never

@@ -73,8 +73,7 @@ impl Grpc {
         let response = match &self.tls {
             None => exchange(&mut { io }, &first),
             Some(config) => {
-                let mut stream =
-                    tls::connect(config.clone(), &self.host, io).map_err(ProbeError::from_io)?;
+                let mut stream = tls::connect(config.clone(), &self.host, io)?;
                 if stream.conn.alpn_protocol() != Some(b"h2") {
                     return Err(ProbeError::Tls(
                         "the server did not agree to HTTP/2 (ALPN h2)".to_owned(),
