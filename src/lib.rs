@@ -14,6 +14,7 @@ pub mod hooks;
 pub mod json;
 pub mod kube;
 pub mod log;
+pub mod os_error;
 pub mod percent;
 pub mod probe;
 pub mod resolve;

@@ -92,7 +92,7 @@ pub fn write(
         };
         log::warn(format_args!("Cannot write the termination message"))
             .field("path", path)
-            .field("error", e)
+            .field("error", crate::os_error::words(&e))
             .emit();
     }
 }

@@ -10,6 +10,7 @@ use rustls::ClientConfig;
 use super::flags::Id;
 use super::options::TargetOptions;
 use super::targets::Shared;
+use crate::os_error::words;
 use crate::probe::Probe;
 use crate::probe::mysql::Mysql;
 use crate::probe::postgres::{Postgres, SslMode};
@@ -129,7 +130,7 @@ fn https_trust(options: &TargetOptions, shared: &Shared<'_>) -> Result<Trust, St
 /// part of an error.
 fn read_password(path: &str) -> Result<String, String> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("password_file={path}: cannot read it: {e}"))?;
+        .map_err(|e| format!("password_file={path}: cannot read it: {}", words(&e)))?;
     match text.lines().next().filter(|line| !line.is_empty()) {
         Some(line) => Ok(line.to_owned()),
         None => Err(format!("password_file={path}: the file is empty")),

@@ -138,18 +138,21 @@ impl fmt::Display for UsageError {
                 )
             }
             UsageError::Target { target, problem } => {
-                write!(f, "target {:?}: {problem}", redacted(target))
+                let target = redacted(target);
+                write!(f, "target {target:?}: {problem}")
             }
             UsageError::NotForTarget {
                 option,
                 applies_to,
                 target,
                 kind,
-            } => write!(
-                f,
-                "{option} applies to {applies_to}, but {:?} is a {kind} target",
-                redacted(target)
-            ),
+            } => {
+                let target = redacted(target);
+                write!(
+                    f,
+                    "{option} applies to {applies_to}, but {target:?} is a {kind} target"
+                )
+            }
             UsageError::NameForAll(count) => write!(
                 f,
                 "--name before the first target would give all {count} targets \

@@ -14,6 +14,7 @@ use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey};
 use super::credentials::{Credentials, ExecConfig};
 use super::yaml;
 use crate::json::Value;
+use crate::os_error::words;
 use crate::transport::tls::{self, Trust};
 use crate::{base64, log};
 
@@ -114,8 +115,9 @@ fn in_cluster(env: Env<'_>) -> Result<ClusterConfig, ConfigError> {
     // system roots, but a scratch image has none, so that fails here too.
     if let Err(e) = std::fs::read_to_string(&token) {
         return Err(ConfigError(format!(
-            "in-cluster: cannot read {}: {e}",
-            token.display()
+            "in-cluster: cannot read {}: {}",
+            token.display(),
+            words(&e)
         )));
     }
     let trust = Trust::from_ca_file(&dir.join("ca.crt"))
@@ -172,7 +174,10 @@ fn from_kubeconfig(
             Ok(text) => text,
             // client-go skips files of $KUBECONFIG that do not exist.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => continue,
-            Err(e) => return Err(ConfigError(format!("kubeconfig {}: {e}", path.display()))),
+            Err(e) => {
+                let e = words(&e);
+                return Err(ConfigError(format!("kubeconfig {}: {e}", path.display())));
+            }
         };
         read_any = true;
         let doc = yaml::parse(&text)
@@ -422,8 +427,9 @@ fn data_or_file(
             let path = resolve(entry, path);
             std::fs::read(&path).map(Some).map_err(|e| {
                 ConfigError(format!(
-                    "kubeconfig: {what}: {file_key} {}: {e}",
-                    path.display()
+                    "kubeconfig: {what}: {file_key} {}: {}",
+                    path.display(),
+                    words(&e)
                 ))
             })
         }

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::error::ApiError;
 use crate::json::{self, Value};
+use crate::os_error::words;
 use crate::{signal, timestamp};
 
 /// How long a token read from a file is trusted before it is read again.
@@ -164,8 +165,9 @@ fn read_token_file(
         }
         (Err(e), None, None) => {
             return Err(ApiError::Credentials(format!(
-                "cannot read token file {}: {e}",
-                path.display()
+                "cannot read token file {}: {}",
+                path.display(),
+                words(&e)
             )));
         }
     };
@@ -211,7 +213,10 @@ fn run_plugin(exec: &ExecConfig) -> Result<Fresh, ApiError> {
                 .map(|h| format!(": {}", h.trim().replace('\n', " ")))
                 .unwrap_or_default()
         )),
-        _ => ApiError::CredentialsMissing(format!("credential plugin {name:?} cannot run: {e}")),
+        _ => ApiError::CredentialsMissing(format!(
+            "credential plugin {name:?} cannot run: {}",
+            words(&e)
+        )),
     })?;
     let output = wait_bounded(&mut child, EXEC_TIMEOUT)
         .map_err(|why| ApiError::Credentials(format!("credential plugin {name:?} {why}")))?;
@@ -246,7 +251,7 @@ fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> Result<Plug
                 let _ = child.wait();
                 return Err(format!("did not finish within {}s", limit.as_secs()));
             }
-            Err(e) => return Err(format!("could not be waited for: {e}")),
+            Err(e) => return Err(format!("could not be waited for: {}", words(&e))),
         }
     };
     let collect = |h: Option<std::thread::JoinHandle<Vec<u8>>>| {

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::log;
+use crate::os_error;
 use crate::percent;
 
 /// How often a token file is looked at again (one `stat`); a rotation is
@@ -60,7 +61,9 @@ pub enum TokenError {
 impl fmt::Display for TokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TokenError::Unreadable(e) => write!(f, "cannot read the token file: {e}"),
+            TokenError::Unreadable(e) => {
+                write!(f, "cannot read the token file: {}", os_error::words(e))
+            }
             TokenError::Empty => f.write_str("the token file is empty"),
         }
     }

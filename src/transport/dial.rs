@@ -22,7 +22,7 @@ impl fmt::Display for DialError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DialError::Resolve(e) => e.fmt(f),
-            DialError::Io(e) => e.fmt(f),
+            DialError::Io(e) => crate::os_error::words(e).fmt(f),
             DialError::TimedOut => f.write_str("timed out"),
         }
     }

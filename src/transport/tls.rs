@@ -157,7 +157,7 @@ fn load_pem(path: &Path, check: Check) -> Result<Arc<Vec<Certificate<'static>>>,
         path: path.to_owned(),
         reason,
     };
-    let pem = std::fs::read(path).map_err(|e| error(e.to_string()))?;
+    let pem = std::fs::read(path).map_err(|e| error(crate::os_error::words(&e).to_string()))?;
     let certs = match check {
         Check::EveryCertificate => parse_certificates(&pem),
         Check::Lenient => pem_certificates(&pem),

@@ -15,6 +15,7 @@ use ureq::{Agent, Body};
 use self::header::Header;
 use self::status::StatusSet;
 use super::ProbeError;
+use crate::transport::error::TransportError;
 
 /// At most this much of a body is read for `--body-contains`.
 pub const BODY_LIMIT: u64 = 64 * 1024;
@@ -100,7 +101,7 @@ impl Http {
     pub fn send(&self, deadline: Instant) -> Result<Response<Body>, ProbeError> {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(ProbeError::TimedOut);
+            return Err(ProbeError::timed_out());
         }
         let mut request = Request::builder()
             .method(self.method.clone())
@@ -110,7 +111,7 @@ impl Http {
         }
         let request = request
             .body(())
-            .map_err(|e| ProbeError::Protocol(e.to_string()))?;
+            .map_err(|e| ProbeError::Transport(TransportError::Protocol(e.to_string())))?;
         let request = self
             .agent
             .configure_request(request)

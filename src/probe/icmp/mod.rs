@@ -97,7 +97,7 @@ impl IcmpSocket {
             Err(raw_error) if is_permission(&raw_error) && is_permission(&dgram_error) => {
                 Err(ProbeError::IcmpNotPermitted(not_permitted_message()))
             }
-            Err(raw_error) => Err(ProbeError::Io(raw_error)),
+            Err(raw_error) => Err(ProbeError::from_io(raw_error)),
         }
     }
 
