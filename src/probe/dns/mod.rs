@@ -198,10 +198,14 @@ fn udp(server: SocketAddr, query: &[u8], deadline: Instant) -> Result<Answer, Pr
             return Err(ProbeError::timed_out());
         }
         socket
-            .set_read_timeout(Some(left))
+            .set_read_timeout(Some(dial::piece(left)))
             .map_err(ProbeError::from_io)?;
         // A connected UDP socket only receives from the server.
-        let len = socket.recv(&mut buf).map_err(ProbeError::from_io)?;
+        let len = match socket.recv(&mut buf) {
+            Ok(len) => len,
+            Err(e) if dial::is_timeout(&e) => continue,
+            Err(e) => return Err(ProbeError::from_io(e)),
+        };
         match message::parse(&buf[..len], query) {
             Ok(answer) => return Ok(answer),
             Err(MessageError::NotOurs) => continue,
