@@ -89,6 +89,9 @@ pub enum UsageError {
     },
     /// The Kubernetes configuration cannot be used.
     Kube(String),
+    /// A value that may hold a secret (a header, a proxy URL), said
+    /// without it.
+    Hidden { source: Source, problem: String },
     /// `rdy serve` without targets serves only `/api/healthz`, which needs
     /// a Kubernetes configuration; why there is none.
     NoTargetsNorKube(String),
@@ -102,6 +105,7 @@ impl fmt::Display for UsageError {
                 given,
                 expected,
             } => write!(f, "{source}: invalid value {given:?}; expected {expected}"),
+            UsageError::Hidden { source, problem } => write!(f, "{source}: {problem}"),
             UsageError::UnknownOption { option, command } => {
                 write!(f, "unknown option {option}")?;
                 let typo = option.strip_prefix("--").and_then(flags::closest);

@@ -153,6 +153,30 @@ impl ProbeError {
         ProbeError::Transport(TransportError::TimedOut)
     }
 
+    /// This error with every occurrence of `secret` (a password or token
+    /// rdy sent) cut to `…`: a server may quote what it was sent
+    /// (Redis: `unknown command 'AUTH', with args beginning with: 'pw'`),
+    /// and its text becomes a log line.
+    pub fn without(self, secret: &str) -> ProbeError {
+        let cut = |text: String| match secret.is_empty() || !text.contains(secret) {
+            true => text,
+            false => text.replace(secret, "…"),
+        };
+        match self {
+            ProbeError::NotReady(t) => ProbeError::NotReady(cut(t)),
+            ProbeError::Api(t) => ProbeError::Api(cut(t)),
+            ProbeError::Fatal(t) => ProbeError::Fatal(cut(t)),
+            ProbeError::Malformed { protocol, problem } => ProbeError::Malformed {
+                protocol,
+                problem: cut(problem),
+            },
+            ProbeError::Transport(TransportError::Protocol(t)) => {
+                ProbeError::Transport(TransportError::Protocol(cut(t)))
+            }
+            other => other,
+        }
+    }
+
     /// Classifies a socket error the way users think about it.
     pub fn from_io(e: io::Error) -> ProbeError {
         TransportError::from_io(e).into()

@@ -66,7 +66,16 @@ impl Http {
 
     /// Sends the request and judges the response. A not-ready answer that
     /// another rdy marked as failed for good is fatal (see [`outcome`]).
+    /// No header value (a token) reaches a log line, even when the server
+    /// quotes it back.
     pub fn attempt(&self, deadline: Instant) -> Result<(), ProbeError> {
+        let result = self.judge(deadline);
+        self.headers
+            .iter()
+            .fold(result, |result, h| result.map_err(|e| e.without(&h.value)))
+    }
+
+    fn judge(&self, deadline: Instant) -> Result<(), ProbeError> {
         let mut response = self.send(deadline)?;
         let got = response.status().as_u16();
         if !self.status.contains(got) {
