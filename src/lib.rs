@@ -18,6 +18,7 @@ pub mod os_error;
 pub mod percent;
 pub mod probe;
 pub mod resolve;
+pub mod secret_file;
 pub mod serve;
 pub mod signal;
 pub mod supervise;

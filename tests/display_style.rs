@@ -6,11 +6,10 @@
 mod common;
 
 use std::fs;
-use std::io::Read;
 use std::net::TcpListener;
 use std::path::Path;
-use std::time::Duration;
 
+use common::net::answering_server;
 use common::{Rdy, sources};
 
 /// The bodies of the `impl ... Display for ...` blocks of `text`, each
@@ -90,23 +89,9 @@ fn the_check_finds_debug_forms() {
     assert_eq!(debug_forms(&bodies[0].1), ["{:?}", "{e:?}", "{err:#?}"]);
 }
 
-/// A server on loopback that resets every connection (`SO_LINGER` 0, then
-/// close) once the client has sent something; its port.
-fn resetting_server() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let _ = stream.read(&mut [0; 512]);
-            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
-        }
-    });
-    port
-}
-
 #[test]
 fn a_reset_connection_is_said_in_words() {
-    let port = resetting_server();
+    let port = answering_server(Vec::new(), true);
     for target in [
         format!("redis://127.0.0.1:{port}"),
         format!("postgres://127.0.0.1:{port}"),

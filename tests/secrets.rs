@@ -4,11 +4,8 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
-
 use common::Rdy;
-use common::net::{HttpServer, Reply};
+use common::net::{HttpServer, Reply, answering_server};
 
 const SECRET: &str = "s3cretT0ken";
 
@@ -56,16 +53,8 @@ fn an_invalid_proxy_url_hides_its_password() {
 #[test]
 fn a_password_the_redis_server_quotes_back_is_cut() {
     // A server without AUTH quotes its arguments, then hangs up before PING.
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let _ = stream.read(&mut [0; 512]);
-            let reply =
-                format!("-ERR unknown command 'AUTH', with args beginning with: '{SECRET}'\r\n");
-            let _ = stream.write_all(reply.as_bytes());
-        }
-    });
+    let reply = format!("-ERR unknown command 'AUTH', with args beginning with: '{SECRET}'\r\n");
+    let port = answering_server(reply.into_bytes(), false);
     let target = format!("redis://127.0.0.1:{port}");
     let out = Rdy::new(&["check", &target])
         .env("REDISCLI_AUTH", SECRET)

@@ -129,7 +129,7 @@ fn https_trust(options: &TargetOptions, shared: &Shared<'_>) -> Result<Trust, St
 /// The first line of a password file (a mounted Secret); its text is never
 /// part of an error.
 fn read_password(path: &str) -> Result<String, String> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::secret_file::read_to_string(std::path::Path::new(path))
         .map_err(|e| format!("password_file={path}: cannot read it: {}", words(&e)))?;
     match text.lines().next().filter(|line| !line.is_empty()) {
         Some(line) => Ok(line.to_owned()),

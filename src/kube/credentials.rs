@@ -12,7 +12,7 @@
 //! Tokens are never logged or put in error messages.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
@@ -147,13 +147,30 @@ fn still_fresh(fresh: &Fresh) -> bool {
     now_ok && unexpired
 }
 
+/// Why `token` cannot be sent as `Authorization: Bearer …`: a header value
+/// carries no control characters (RFC 9110 §5.5), and the client would
+/// refuse the request with a misleading "failed to parse header value".
+pub fn check_token(token: &str) -> Result<(), &'static str> {
+    match token.chars().any(|c| c.is_control() && c != '\t') {
+        true => Err("the token holds a control character, which an HTTP header cannot carry"),
+        false => Ok(()),
+    }
+}
+
 fn read_token_file(
-    path: &PathBuf,
+    path: &Path,
     fallback: Option<&str>,
     previous: Option<Fresh>,
 ) -> Result<Fresh, ApiError> {
-    let read = std::fs::read_to_string(path);
+    let read = crate::secret_file::read_to_string(path);
     let token = match (read, fallback, previous.and_then(|p| p.token)) {
+        (Ok(text), _, _) if check_token(text.trim()).is_err() => {
+            let why = check_token(text.trim()).unwrap_err();
+            return Err(ApiError::Credentials(format!(
+                "token file {}: {why}",
+                path.display()
+            )));
+        }
         (Ok(text), _, _) if !text.trim().is_empty() => text.trim().to_owned(),
         (_, _, Some(last)) => last,
         (_, Some(fallback), None) => fallback.to_owned(),

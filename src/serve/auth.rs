@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::log;
-use crate::os_error;
 use crate::percent;
+use crate::{os_error, secret_file};
 
 /// How often a token file is looked at again (one `stat`); a rotation is
 /// in force at most this long after the file changes.
@@ -128,8 +128,7 @@ fn stamp(m: &fs::Metadata) -> Stamp {
 fn read(path: &PathBuf) -> Result<(Vec<u8>, Stamp), TokenError> {
     let mut file = fs::File::open(path).map_err(TokenError::Unreadable)?;
     let meta = file.metadata().map_err(TokenError::Unreadable)?;
-    let mut bytes = Vec::new();
-    io::Read::read_to_end(&mut file, &mut bytes).map_err(TokenError::Unreadable)?;
+    let bytes = secret_file::read_bounded(&mut file).map_err(TokenError::Unreadable)?;
     let token = bytes.trim_ascii();
     if token.is_empty() {
         return Err(TokenError::Empty);
