@@ -4,9 +4,10 @@
     bench/stall.py [--rdy dist/rdy] [--runs 10] [--timeout 3]
 
 A loopback listener accepts connections and never answers; rdy waits for
-it over HTTP and HTTPS (`-k`), with the default dial timeout (several
-attempts) and with a dial timeout longer than `--timeout` (one attempt
-whose deadline is the wait's). Prints, per case, the overshoot of the
+it over HTTP, HTTPS, gRPC over TLS, Redis over TLS and PostgreSQL with
+`sslmode=require` (`-k` for the TLS ones), with the default dial timeout
+(several attempts) and with a dial timeout longer than `--timeout` (one
+attempt whose deadline is the wait's). Prints, per case, the overshoot of the
 wall time over `--timeout` (median and worst, in ms).
 
 Measured, never asserted: the numbers depend on the machine's load. The
@@ -46,14 +47,21 @@ def main():
     port = silent_listener()
     print("| case | median overshoot | worst |")
     print("|---|---|---|")
-    for scheme in ["http", "https"]:
+    targets = {
+        "http": f"http://127.0.0.1:{port}/",
+        "https": f"https://127.0.0.1:{port}/",
+        "grpcs": f"grpcs://127.0.0.1:{port}",
+        "rediss": f"rediss://127.0.0.1:{port}",
+        "postgres": f"postgres://127.0.0.1:{port}?sslmode=require",
+    }
+    for scheme, target in targets.items():
         for dial in [None, "5s"]:
             command = [args.rdy, "wait", "-q", "--timeout", f"{args.timeout}s"]
             if dial:
                 command += ["--dial-timeout", dial]
-            if scheme == "https":
+            if scheme != "http":
                 command.append("-k")
-            command.append(f"{scheme}://127.0.0.1:{port}/")
+            command.append(target)
             overshoots = []
             for _ in range(args.runs):
                 started = time.monotonic()

@@ -91,6 +91,6 @@ pub fn failure_text(program: &Program, e: &io::Error) -> String {
         }
         io::ErrorKind::NotFound => "command not found".to_owned(),
         io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        _ => e.to_string(),
+        _ => crate::os_error::words(e).to_string(),
     }
 }

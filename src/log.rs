@@ -301,6 +301,19 @@ fn json_string(out: &mut impl fmt::Write, value: &str) -> fmt::Result {
     out.write_char('"')
 }
 
+/// `text` with its control characters (and `\\`, so an escape reads back
+/// as one) escaped as in a log line: for text from a server that goes
+/// somewhere other than a log line (the termination message).
+pub fn escape_controls(out: &mut impl fmt::Write, text: &str) -> fmt::Result {
+    for c in text.chars() {
+        match c {
+            c if c == '\\' || c.is_control() => escape_char(out, c)?,
+            c => out.write_char(c)?,
+        }
+    }
+    Ok(())
+}
+
 /// The escapes shared by JSON strings and quoted logfmt values.
 fn escape_char(out: &mut impl fmt::Write, c: char) -> fmt::Result {
     match c {

@@ -92,7 +92,7 @@ pub fn write(
         };
         log::warn(format_args!("Cannot write the termination message"))
             .field("path", path)
-            .field("error", e)
+            .field("error", crate::os_error::words(&e))
             .emit();
     }
 }
@@ -115,8 +115,13 @@ pub fn summary(command: &str, outcome: &Outcome, timeout: Option<Duration>) -> S
             std::slice::from_ref(failure)
         }
     };
+    // Names and errors may hold a server's text: one line each, whatever
+    // it sent (a CR or an escape sequence would garble `kubectl describe`).
     for Failure { target, error } in failures {
-        let _ = write!(text, "\n{}: {error}", target.name);
+        text.push('\n');
+        let _ = log::escape_controls(&mut text, &target.name);
+        text.push_str(": ");
+        let _ = log::escape_controls(&mut text, &error.to_string());
     }
     text.push('\n');
     truncate(text)

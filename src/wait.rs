@@ -156,7 +156,7 @@ fn collect(
                 let _ = report.send((i, probe(target)));
             });
         if let Err(e) = spawned {
-            let _ = tx.send((i, Report::NotReady(ProbeError::Io(e))));
+            let _ = tx.send((i, Report::NotReady(ProbeError::from_io(e))));
         }
     }
     if let Some(first) = targets.first() {

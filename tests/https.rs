@@ -94,7 +94,7 @@ fn a_bad_ca_file_is_a_usage_error() {
         (junk.to_str().unwrap().to_owned(), "no PEM certificates"),
         (
             dir.join("missing.pem").to_str().unwrap().to_owned(),
-            "No such file",
+            "no such file or directory",
         ),
     ] {
         let out = Rdy::new(&["check", "--ca-file", &path, "https://127.0.0.1:1/"]).run();

@@ -3,20 +3,12 @@
 //! below it never name it, so that each can be used and tested on its own
 //! settings. Checked on the source, as the compiler does not.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 
-/// Every `.rs` file under `dir`.
-fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in fs::read_dir(dir).expect("read src") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            sources(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
+use common::sources;
 
 /// Whether a line names the `cli` module (not `client`).
 fn names_cli(line: &str) -> bool {

@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::databases::{PgData, free_port, verified_by_ca_file};
+use common::databases::{
+    PgData, Postgres, a_ca_certificate_is_refused_in_words, free_port, verified_by_ca_file,
+};
 use common::{Rdy, is_root, skip};
 
 /// PostgreSQL refuses to run as root, so the harness needs root to switch
@@ -92,20 +94,32 @@ fn sslmode_require_needs_a_server_with_tls() {
     Rdy::new(&["check", &prefer]).run().expect(0, "is ready ✓");
 }
 
-#[test]
-fn sslmode_require_over_tls_verified_with_the_ca_file() {
-    let test = "sslmode_require_over_tls_verified_with_the_ca_file";
-    let Some(data) = cluster(test) else {
-        return;
-    };
-    let pki = common::pki::pki(&["localhost"]);
-    data.tls(&pki);
+/// A cluster with TLS presenting the certificate of `pki`, started; its
+/// `sslmode=require` target on `localhost`.
+fn tls_server(test: &str, pki: &common::pki::Pki) -> Option<(Postgres, String)> {
+    let data = cluster(test)?;
+    data.tls(pki);
     let pg = data.start(free_port());
     pg.server_ready();
     let target = format!("postgres://localhost:{}?sslmode=require", pg.port);
+    Some((pg, target))
+}
+
+#[test]
+fn sslmode_require_over_tls_verified_with_the_ca_file() {
+    let test = "sslmode_require_over_tls_verified_with_the_ca_file";
+    let pki = common::pki::pki(&["localhost"]);
+    let Some((_pg, target)) = tls_server(test, &pki) else {
+        return;
+    };
     // As libpq: without a root certificate, require encrypts and does not verify.
     Rdy::new(&["check", &target]).run().expect(0, "is ready ✓");
     verified_by_ca_file(&target, &pki);
+    let ca = common::pki::ca_as_server(&["localhost"]);
+    let Some((_pg, target)) = tls_server(test, &ca) else {
+        return;
+    };
+    a_ca_certificate_is_refused_in_words(&target, &ca);
 }
 
 #[test]

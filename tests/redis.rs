@@ -4,7 +4,9 @@
 mod common;
 
 use common::Rdy;
-use common::databases::{free_port, redis, redis_command, verified_by_ca_file};
+use common::databases::{
+    a_ca_certificate_is_refused_in_words, free_port, redis, redis_command, verified_by_ca_file,
+};
 
 #[test]
 fn a_running_server_is_ready() {
@@ -112,14 +114,11 @@ fn a_server_loading_its_dataset_is_not_ready_until_loaded() {
     wait.finish().expect(0, "127.0.0.1 is ready ✓");
 }
 
-#[test]
-fn rediss_verifies_the_server_like_https() {
-    let test = "rediss_verifies_the_server_like_https";
-    let pki = common::pki::pki(&["localhost"]);
+/// Starts `redis-server` with TLS only, presenting the certificate of `pki`.
+fn redis_tls(test: &str, port: u16, pki: &common::pki::Pki) -> Option<common::databases::Server> {
     let dir = common::temp_dir("redis-tls");
     let cert = common::write_file(&dir, "cert.pem", pki.cert_pem.as_bytes());
     let key = common::write_file(&dir, "key.pem", pki.key_pem.as_bytes());
-    let port = free_port();
     let tls = [
         // Plain port off (it comes after redis()'s own --port), TLS on it.
         "--port".to_owned(),
@@ -136,7 +135,15 @@ fn rediss_verifies_the_server_like_https() {
         "no".to_owned(),
     ];
     let args: Vec<&str> = tls.iter().map(String::as_str).collect();
-    let Some(_server) = redis(test, port, None, &args) else {
+    redis(test, port, None, &args)
+}
+
+#[test]
+fn rediss_verifies_the_server_like_https() {
+    let test = "rediss_verifies_the_server_like_https";
+    let pki = common::pki::pki(&["localhost"]);
+    let port = free_port();
+    let Some(_server) = redis_tls(test, port, &pki) else {
         return;
     };
     let target = format!("rediss://localhost:{port}");
@@ -148,6 +155,12 @@ fn rediss_verifies_the_server_like_https() {
     Rdy::new(&["check", &format!("redis://localhost:{port}")])
         .run()
         .expect(1, "not ready");
+    let ca = common::pki::ca_as_server(&["localhost"]);
+    let ca_port = free_port();
+    let Some(_ca_server) = redis_tls(test, ca_port, &ca) else {
+        return;
+    };
+    a_ca_certificate_is_refused_in_words(&format!("rediss://localhost:{ca_port}"), &ca);
 }
 
 #[test]

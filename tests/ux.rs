@@ -5,7 +5,6 @@
 mod common;
 
 use common::Rdy;
-use std::sync::Arc;
 
 use common::net::{HttpServer, Reply, TcpServer};
 use nix::sys::signal::Signal;
@@ -189,37 +188,13 @@ fn each_command_has_its_own_help() {
     assert!(serve.lines().count() < 160 && check.lines().count() < wait.lines().count());
 }
 
-/// A server that presents a self-signed CA certificate as its own, and
-/// that certificate in a file to trust.
-fn ca_as_server() -> (Arc<rustls::ServerConfig>, std::path::PathBuf) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-    let key = KeyPair::generate().expect("key");
-    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).expect("params");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let cert = params.self_signed(&key).expect("cert");
-    let file = common::write_file(
-        &common::temp_dir("ca-as-server"),
-        "ca.pem",
-        cert.pem().as_bytes(),
-    );
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.der().clone()], der)
-        .expect("server cert");
-    (Arc::new(config), file)
-}
-
 #[test]
 fn tls_failures_are_said_in_words() {
     let good = common::pki::pki(&["localhost"]);
     let other = common::pki::pki(&["localhost"]);
     let wrong_name = common::pki::pki(&["elsewhere.example"]);
-    let (ca_config, ca_file) = ca_as_server();
+    let ca_as_server = common::pki::ca_as_server(&["localhost"]);
+    let (ca_config, ca_file) = (ca_as_server.server.clone(), ca_as_server.ca_file.clone());
     let ok = |_: &common::net::Request| Reply::status(200);
     let server = HttpServer::start_tls(good.server.clone(), ok);
     let named = HttpServer::start_tls(wrong_name.server.clone(), ok);

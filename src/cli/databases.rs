@@ -10,6 +10,7 @@ use rustls::ClientConfig;
 use super::flags::Id;
 use super::options::TargetOptions;
 use super::targets::Shared;
+use crate::os_error::words;
 use crate::probe::Probe;
 use crate::probe::mysql::Mysql;
 use crate::probe::postgres::{Postgres, SslMode};
@@ -61,10 +62,10 @@ pub fn build(
                 ));
             }
             // libpq verifies a server only when given a root certificate.
-            let trust = match (options.insecure, &options.ca) {
-                (Some(true), _) | (_, None) => Trust::Insecure,
-                (_, Some(ca)) => ca.clone(),
-            };
+            let trust = Trust::choose(options.insecure, options.ca.as_ref(), || {
+                Ok(Trust::Insecure)
+            })
+            .map_err(|e| e.to_string())?;
             Probe::Postgres(Box::new(Postgres {
                 host,
                 port,
@@ -119,18 +120,17 @@ fn tls_config(trust: &Trust) -> Arc<ClientConfig> {
 /// Trust as for an https target: `--insecure`, `--ca-file`, else the system
 /// bundle (an error without one).
 fn https_trust(options: &TargetOptions, shared: &Shared<'_>) -> Result<Trust, String> {
-    match (options.insecure, &options.ca) {
-        (Some(true), _) => Ok(Trust::Insecure),
-        (_, Some(ca)) => Ok(ca.clone()),
-        _ => Trust::system((shared.env)("SSL_CERT_FILE").as_deref()).map_err(|e| e.to_string()),
-    }
+    Trust::choose(options.insecure, options.ca.as_ref(), || {
+        Trust::system((shared.env)("SSL_CERT_FILE").as_deref())
+    })
+    .map_err(|e| e.to_string())
 }
 
 /// The first line of a password file (a mounted Secret); its text is never
 /// part of an error.
 fn read_password(path: &str) -> Result<String, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("password_file={path}: cannot read it: {e}"))?;
+    let text = crate::secret_file::read_to_string(std::path::Path::new(path))
+        .map_err(|e| format!("password_file={path}: cannot read it: {}", words(&e)))?;
     match text.lines().next().filter(|line| !line.is_empty()) {
         Some(line) => Ok(line.to_owned()),
         None => Err(format!("password_file={path}: the file is empty")),

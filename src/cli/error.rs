@@ -89,6 +89,9 @@ pub enum UsageError {
     },
     /// The Kubernetes configuration cannot be used.
     Kube(String),
+    /// A value that may hold a secret (a header, a proxy URL), said
+    /// without it.
+    Hidden { source: Source, problem: String },
     /// `rdy serve` without targets serves only `/api/healthz`, which needs
     /// a Kubernetes configuration; why there is none.
     NoTargetsNorKube(String),
@@ -102,6 +105,7 @@ impl fmt::Display for UsageError {
                 given,
                 expected,
             } => write!(f, "{source}: invalid value {given:?}; expected {expected}"),
+            UsageError::Hidden { source, problem } => write!(f, "{source}: {problem}"),
             UsageError::UnknownOption { option, command } => {
                 write!(f, "unknown option {option}")?;
                 let typo = option.strip_prefix("--").and_then(flags::closest);
@@ -138,18 +142,21 @@ impl fmt::Display for UsageError {
                 )
             }
             UsageError::Target { target, problem } => {
-                write!(f, "target {:?}: {problem}", redacted(target))
+                let target = redacted(target);
+                write!(f, "target {target:?}: {problem}")
             }
             UsageError::NotForTarget {
                 option,
                 applies_to,
                 target,
                 kind,
-            } => write!(
-                f,
-                "{option} applies to {applies_to}, but {:?} is a {kind} target",
-                redacted(target)
-            ),
+            } => {
+                let target = redacted(target);
+                write!(
+                    f,
+                    "{option} applies to {applies_to}, but {target:?} is a {kind} target"
+                )
+            }
             UsageError::NameForAll(count) => write!(
                 f,
                 "--name before the first target would give all {count} targets \

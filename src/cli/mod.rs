@@ -304,7 +304,7 @@ fn finish(
     ignored::refuse_in_env(env, !from_env, &env_run)?;
     let proxy = ProxyEnv::from_env(env).map_err(|e| UsageError::Invalid {
         source: Source::Env(e.var),
-        given: e.value,
+        given: e.shown(),
         expected: "a proxy URL such as http://proxy:3128".to_owned(),
     })?;
     if from_env && let Some(address) = non_empty(env, "TARGET_ADDRESS") {

@@ -136,9 +136,10 @@ impl TargetOptions {
                 self.method = Some(m);
             }
             Id::Header => {
-                let parsed = header::parse_list(value.text).map_err(|e| match e {
-                    header::InvalidHeader::MissingEquals => value.invalid(header::ACCEPTED),
-                    other => value.invalid(format!("{}; {other}", header::ACCEPTED)),
+                // A header may carry a credential: the error names only it.
+                let parsed = header::parse_list(value.text).map_err(|e| UsageError::Hidden {
+                    source: value.source.clone(),
+                    problem: e.to_string(),
                 })?;
                 self.headers.get_or_insert_with(Vec::new).extend(parsed);
             }

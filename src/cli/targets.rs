@@ -276,15 +276,10 @@ fn check_kinds(text: &str, address: &Address, own: &TargetOptions) -> Result<(),
 /// The trust store of a TLS target: `-k`, else `--ca-file`, else the
 /// system bundle (an error when there is none).
 fn tls_trust(options: &TargetOptions, shared: &Shared<'_>) -> Result<Trust, String> {
-    match (options.insecure, &options.ca) {
-        (Some(true), Some(_)) => Err("--insecure and --ca-file cannot be used together: \
-             --insecure verifies nothing, so the CA file would be ignored; \
-             keep one (--insecure=false turns it off for one target)"
-            .to_owned()),
-        (Some(true), _) => Ok(Trust::Insecure),
-        (_, Some(ca)) => Ok(ca.clone()),
-        _ => Trust::system((shared.env)("SSL_CERT_FILE").as_deref()).map_err(|e| e.to_string()),
-    }
+    Trust::choose(options.insecure, options.ca.as_ref(), || {
+        Trust::system((shared.env)("SSL_CERT_FILE").as_deref())
+    })
+    .map_err(|e| e.to_string())
 }
 
 fn build_grpc(

@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 
 use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey};
 
-use super::credentials::{Credentials, ExecConfig};
+use super::credentials::{Credentials, ExecConfig, check_token};
 use super::yaml;
 use crate::json::Value;
+use crate::os_error::words;
 use crate::transport::tls::{self, Trust};
 use crate::{base64, log};
 
@@ -112,9 +113,13 @@ fn in_cluster(env: Env<'_>) -> Result<ClusterConfig, ConfigError> {
     let token = dir.join("token");
     // client-go fails without the token; without the CA it would fall back to
     // system roots, but a scratch image has none, so that fails here too.
-    if let Err(e) = std::fs::read_to_string(&token) {
+    let why = match crate::secret_file::read_to_string(&token) {
+        Ok(text) => check_token(text.trim()).err().map(str::to_owned),
+        Err(e) => Some(format!("cannot read it: {}", words(&e))),
+    };
+    if let Some(why) = why {
         return Err(ConfigError(format!(
-            "in-cluster: cannot read {}: {e}",
+            "in-cluster: {}: {why}",
             token.display()
         )));
     }
@@ -172,7 +177,10 @@ fn from_kubeconfig(
             Ok(text) => text,
             // client-go skips files of $KUBECONFIG that do not exist.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => continue,
-            Err(e) => return Err(ConfigError(format!("kubeconfig {}: {e}", path.display()))),
+            Err(e) => {
+                let e = words(&e);
+                return Err(ConfigError(format!("kubeconfig {}: {e}", path.display())));
+            }
         };
         read_any = true;
         let doc = yaml::parse(&text)
@@ -422,8 +430,9 @@ fn data_or_file(
             let path = resolve(entry, path);
             std::fs::read(&path).map(Some).map_err(|e| {
                 ConfigError(format!(
-                    "kubeconfig: {what}: {file_key} {}: {e}",
-                    path.display()
+                    "kubeconfig: {what}: {file_key} {}: {}",
+                    path.display(),
+                    words(&e)
                 ))
             })
         }
@@ -542,6 +551,21 @@ fn read_user(name: &str, entry: &Entry, config: &mut ClusterConfig) -> Result<()
         }
     };
     let token = text(&entry.body, "token").map(str::to_owned);
+    // A token no request can carry is a configuration error naming its
+    // file, not a failed request on every attempt.
+    let bad_token = |field: String, why: &str| {
+        let kubeconfig = entry.file.display();
+        ConfigError(format!("kubeconfig {kubeconfig}: {what}: {field}: {why}"))
+    };
+    if let Some(why) = token.as_deref().and_then(|t| check_token(t).err()) {
+        return Err(bad_token("token".to_owned(), why));
+    }
+    if let Some(file) = text(&entry.body, "tokenFile").map(|f| resolve(entry, f))
+        && let Ok(text) = crate::secret_file::read_to_string(&file)
+        && let Err(why) = check_token(text.trim())
+    {
+        return Err(bad_token(format!("tokenFile {}", file.display()), why));
+    }
     config.credentials = match (
         text(&entry.body, "tokenFile"),
         token,

@@ -12,13 +12,14 @@
 //! Tokens are never logged or put in error messages.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::error::ApiError;
 use crate::json::{self, Value};
+use crate::os_error::words;
 use crate::{signal, timestamp};
 
 /// How long a token read from a file is trusted before it is read again.
@@ -146,13 +147,30 @@ fn still_fresh(fresh: &Fresh) -> bool {
     now_ok && unexpired
 }
 
+/// Why `token` cannot be sent as `Authorization: Bearer …`: a header value
+/// carries no control characters (RFC 9110 §5.5), and the client would
+/// refuse the request with a misleading "failed to parse header value".
+pub fn check_token(token: &str) -> Result<(), &'static str> {
+    match token.chars().any(|c| c.is_control() && c != '\t') {
+        true => Err("the token holds a control character, which an HTTP header cannot carry"),
+        false => Ok(()),
+    }
+}
+
 fn read_token_file(
-    path: &PathBuf,
+    path: &Path,
     fallback: Option<&str>,
     previous: Option<Fresh>,
 ) -> Result<Fresh, ApiError> {
-    let read = std::fs::read_to_string(path);
+    let read = crate::secret_file::read_to_string(path);
     let token = match (read, fallback, previous.and_then(|p| p.token)) {
+        (Ok(text), _, _) if check_token(text.trim()).is_err() => {
+            let why = check_token(text.trim()).unwrap_err();
+            return Err(ApiError::Credentials(format!(
+                "token file {}: {why}",
+                path.display()
+            )));
+        }
         (Ok(text), _, _) if !text.trim().is_empty() => text.trim().to_owned(),
         (_, _, Some(last)) => last,
         (_, Some(fallback), None) => fallback.to_owned(),
@@ -164,8 +182,9 @@ fn read_token_file(
         }
         (Err(e), None, None) => {
             return Err(ApiError::Credentials(format!(
-                "cannot read token file {}: {e}",
-                path.display()
+                "cannot read token file {}: {}",
+                path.display(),
+                words(&e)
             )));
         }
     };
@@ -211,7 +230,10 @@ fn run_plugin(exec: &ExecConfig) -> Result<Fresh, ApiError> {
                 .map(|h| format!(": {}", h.trim().replace('\n', " ")))
                 .unwrap_or_default()
         )),
-        _ => ApiError::CredentialsMissing(format!("credential plugin {name:?} cannot run: {e}")),
+        _ => ApiError::CredentialsMissing(format!(
+            "credential plugin {name:?} cannot run: {}",
+            words(&e)
+        )),
     })?;
     let output = wait_bounded(&mut child, EXEC_TIMEOUT)
         .map_err(|why| ApiError::Credentials(format!("credential plugin {name:?} {why}")))?;
@@ -246,7 +268,7 @@ fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> Result<Plug
                 let _ = child.wait();
                 return Err(format!("did not finish within {}s", limit.as_secs()));
             }
-            Err(e) => return Err(format!("could not be waited for: {e}")),
+            Err(e) => return Err(format!("could not be waited for: {}", words(&e))),
         }
     };
     let collect = |h: Option<std::thread::JoinHandle<Vec<u8>>>| {

@@ -105,20 +105,9 @@ impl Probe {
 /// `error=` field of the log line.
 #[derive(Debug)]
 pub enum ProbeError {
-    /// The host name did not resolve.
-    Resolve(ResolveError),
-    /// Nothing listens on the port (TCP RST).
-    Refused,
-    /// The attempt's deadline passed.
-    TimedOut,
-    /// No route to the network or host, or the connection closed.
-    Unreachable(&'static str),
-    /// Any other socket error.
-    Io(io::Error),
-    /// The TLS handshake failed (untrusted certificate, wrong name, ...).
-    Tls(String),
-    /// The server's reply was not valid HTTP.
-    Protocol(String),
+    /// The server could not be reached or its bytes not exchanged:
+    /// resolving, connecting, TLS, a socket error, the deadline.
+    Transport(TransportError),
     /// The HTTP status is not in the expected set.
     Status {
         /// What the server answered.
@@ -159,6 +148,35 @@ impl ProbeError {
         matches!(self, ProbeError::IcmpNotPermitted(_) | ProbeError::Fatal(_))
     }
 
+    /// The attempt's deadline passed.
+    pub fn timed_out() -> ProbeError {
+        ProbeError::Transport(TransportError::TimedOut)
+    }
+
+    /// This error with every occurrence of `secret` (a password or token
+    /// rdy sent) cut to `…`: a server may quote what it was sent
+    /// (Redis: `unknown command 'AUTH', with args beginning with: 'pw'`),
+    /// and its text becomes a log line.
+    pub fn without(self, secret: &str) -> ProbeError {
+        let cut = |text: String| match secret.is_empty() || !text.contains(secret) {
+            true => text,
+            false => text.replace(secret, "…"),
+        };
+        match self {
+            ProbeError::NotReady(t) => ProbeError::NotReady(cut(t)),
+            ProbeError::Api(t) => ProbeError::Api(cut(t)),
+            ProbeError::Fatal(t) => ProbeError::Fatal(cut(t)),
+            ProbeError::Malformed { protocol, problem } => ProbeError::Malformed {
+                protocol,
+                problem: cut(problem),
+            },
+            ProbeError::Transport(TransportError::Protocol(t)) => {
+                ProbeError::Transport(TransportError::Protocol(cut(t)))
+            }
+            other => other,
+        }
+    }
+
     /// Classifies a socket error the way users think about it.
     pub fn from_io(e: io::Error) -> ProbeError {
         TransportError::from_io(e).into()
@@ -173,13 +191,7 @@ impl ProbeError {
 impl fmt::Display for ProbeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ProbeError::Resolve(e) => e.fmt(f),
-            ProbeError::Refused => f.write_str("connection refused"),
-            ProbeError::TimedOut => f.write_str("timed out"),
-            ProbeError::Unreachable(what) => f.write_str(what),
-            ProbeError::Io(e) => e.fmt(f),
-            ProbeError::Tls(e) => write!(f, "tls: {e}"),
-            ProbeError::Protocol(e) => write!(f, "invalid HTTP response: {e}"),
+            ProbeError::Transport(e) => e.fmt(f),
             ProbeError::Status { got, expected } => {
                 write!(f, "status {got}, expected {expected}")
             }
@@ -200,30 +212,18 @@ impl fmt::Display for ProbeError {
 
 impl From<DialError> for ProbeError {
     fn from(e: DialError) -> ProbeError {
-        match e {
-            DialError::Resolve(e) => ProbeError::Resolve(e),
-            DialError::Io(e) => ProbeError::from_io(e),
-            DialError::TimedOut => ProbeError::TimedOut,
-        }
+        ProbeError::Transport(e.into())
     }
 }
 
 impl From<TransportError> for ProbeError {
     fn from(e: TransportError) -> ProbeError {
-        match e {
-            TransportError::Resolve(e) => ProbeError::Resolve(e),
-            TransportError::Refused => ProbeError::Refused,
-            TransportError::TimedOut => ProbeError::TimedOut,
-            TransportError::Unreachable(what) => ProbeError::Unreachable(what),
-            TransportError::Io(e) => ProbeError::Io(e),
-            TransportError::Tls(e) => ProbeError::Tls(e),
-            TransportError::Protocol(e) => ProbeError::Protocol(e),
-        }
+        ProbeError::Transport(e)
     }
 }
 
 impl From<ResolveError> for ProbeError {
     fn from(e: ResolveError) -> ProbeError {
-        ProbeError::Resolve(e)
+        ProbeError::Transport(TransportError::Resolve(e))
     }
 }

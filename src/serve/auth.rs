@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::log;
 use crate::percent;
+use crate::{os_error, secret_file};
 
 /// How often a token file is looked at again (one `stat`); a rotation is
 /// in force at most this long after the file changes.
@@ -60,7 +61,9 @@ pub enum TokenError {
 impl fmt::Display for TokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TokenError::Unreadable(e) => write!(f, "cannot read the token file: {e}"),
+            TokenError::Unreadable(e) => {
+                write!(f, "cannot read the token file: {}", os_error::words(e))
+            }
             TokenError::Empty => f.write_str("the token file is empty"),
         }
     }
@@ -125,8 +128,7 @@ fn stamp(m: &fs::Metadata) -> Stamp {
 fn read(path: &PathBuf) -> Result<(Vec<u8>, Stamp), TokenError> {
     let mut file = fs::File::open(path).map_err(TokenError::Unreadable)?;
     let meta = file.metadata().map_err(TokenError::Unreadable)?;
-    let mut bytes = Vec::new();
-    io::Read::read_to_end(&mut file, &mut bytes).map_err(TokenError::Unreadable)?;
+    let bytes = secret_file::read_bounded(&mut file).map_err(TokenError::Unreadable)?;
     let token = bytes.trim_ascii();
     if token.is_empty() {
         return Err(TokenError::Empty);

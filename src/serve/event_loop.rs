@@ -245,7 +245,9 @@ impl Loop {
                     // io::Error's text comes from libc; nix's own table of
                     // errno texts would cost 3 KiB.
                     let e = io::Error::from(e);
-                    log::error("epoll_wait failed").field("error", e).emit();
+                    log::error("epoll_wait failed")
+                        .field("error", crate::os_error::words(&e))
+                        .emit();
                     exit(1);
                 }
             };
@@ -314,7 +316,7 @@ impl Loop {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if out_of_resources(&e) => {
                     log::warn("Cannot accept a connection")
-                        .field("error", e)
+                        .field("error", crate::os_error::words(&e))
                         .emit();
                     return self.pause_accepting();
                 }

@@ -107,7 +107,7 @@ pub fn run(signals: Blocked, settings: Settings) -> ! {
         Err(e) => {
             log::error("Cannot listen")
                 .field("listen", settings.listen)
-                .field("error", e)
+                .field("error", crate::os_error::words(&e))
                 .field("exit_code", 2)
                 .emit();
             exit(2);
@@ -175,7 +175,9 @@ pub fn run(signals: Blocked, settings: Settings) -> ! {
     let wake = match started {
         Ok(wake) => wake,
         Err(e) => {
-            log::error("Cannot start serving").field("error", e).emit();
+            log::error("Cannot start serving")
+                .field("error", crate::os_error::words(&e))
+                .emit();
             exit(1);
         }
     };

@@ -19,6 +19,7 @@ use ureq::unversioned::transport::{
 };
 use ureq::{Agent, Proxy, Timeout};
 
+use super::dial;
 use super::forward::AbsoluteForm;
 use super::tls::Trust;
 use crate::base64;
@@ -103,15 +104,6 @@ fn config(options: &AgentOptions, tunnel: Option<Proxy>) -> Config {
         .build()
 }
 
-/// Linux keeps `SO_RCVTIMEO` in its timer wheel, whose granularity grows
-/// with the timeout, up to 1/8 of it (256 ms steps from about 2 s at
-/// HZ=250): one read of a stalled server held an attempt up to 0.26 s past
-/// its deadline. So a read waits at most 8/9 of the time left (which the
-/// wheel ends by the deadline), then again on what is left, and the last
-/// quarter second in one piece, where the wheel's steps are a few ms: a
-/// handful of wake-ups even for a 5-minute watch.
-const READ_SLICE: Duration = Duration::from_millis(250);
-
 /// Puts [`SlicedReads`] around the connection, under TLS.
 #[derive(Debug)]
 struct Sliced;
@@ -128,7 +120,7 @@ impl<In: Transport> Connector<In> for Sliced {
     }
 }
 
-/// A transport whose reads wait in shrinking pieces (see [`READ_SLICE`])
+/// A transport whose reads wait in shrinking pieces (see [`dial::SLICE`])
 /// until ureq's own timeout, which ends them as before.
 #[derive(Debug)]
 struct SlicedReads<T>(T);
@@ -149,16 +141,12 @@ impl<T: Transport> Transport for SlicedReads<T> {
         let end = Instant::now() + *timeout.after;
         loop {
             let left = end.saturating_duration_since(Instant::now());
-            let piece = match left > READ_SLICE {
-                true => (left / 9 * 8).max(READ_SLICE),
-                false => left,
-            };
             let piece = NextTimeout {
-                after: time::Duration::Exact(piece),
+                after: time::Duration::Exact(dial::piece(left)),
                 ..timeout
             };
             match self.0.await_input(piece) {
-                Err(ureq::Error::Timeout(_)) if left > READ_SLICE => {}
+                Err(ureq::Error::Timeout(_)) if left > dial::SLICE => {}
                 other => return other,
             }
         }

@@ -5,6 +5,8 @@
 use std::fmt;
 use std::io;
 
+use super::dial::DialError;
+use crate::os_error;
 use crate::resolve::ResolveError;
 
 /// A failed connection or exchange at the transport level.
@@ -63,9 +65,19 @@ impl fmt::Display for TransportError {
             TransportError::Refused => f.write_str("connection refused"),
             TransportError::TimedOut => f.write_str("timed out"),
             TransportError::Unreachable(what) => f.write_str(what),
-            TransportError::Io(e) => e.fmt(f),
+            TransportError::Io(e) => os_error::words(e).fmt(f),
             TransportError::Tls(e) => write!(f, "tls: {e}"),
             TransportError::Protocol(e) => write!(f, "invalid HTTP response: {e}"),
+        }
+    }
+}
+
+impl From<DialError> for TransportError {
+    fn from(e: DialError) -> TransportError {
+        match e {
+            DialError::Resolve(e) => TransportError::Resolve(e),
+            DialError::Io(e) => TransportError::from_io(e),
+            DialError::TimedOut => TransportError::TimedOut,
         }
     }
 }

@@ -12,6 +12,8 @@ use std::sync::{Arc, OnceLock};
 
 use ureq::tls::{Certificate, ClientCert, PemItem, RootCerts, TlsConfig};
 
+use super::error::TransportError;
+
 /// CA bundle locations, in Go's `crypto/x509` order (root_linux.go).
 const SYSTEM_BUNDLES: [&str; 6] = [
     "/etc/ssl/certs/ca-certificates.crt",
@@ -52,6 +54,8 @@ pub enum TrustError {
     CaFile { path: PathBuf, reason: String },
     /// No `--ca-file`, no system bundle, no bundled roots.
     NoRoots,
+    /// `--insecure` and `--ca-file` together: one of them would be ignored.
+    InsecureWithCaFile,
 }
 
 impl fmt::Display for TrustError {
@@ -64,11 +68,32 @@ impl fmt::Display for TrustError {
                  exists; pass --ca-file FILE (RDY_CA_FILE), or --insecure",
                 SYSTEM_BUNDLES[0]
             ),
+            TrustError::InsecureWithCaFile => f.write_str(
+                "--insecure and --ca-file cannot be used together: \
+                 --insecure verifies nothing, so the CA file would be ignored; \
+                 keep one (--insecure=false turns it off for one target)",
+            ),
         }
     }
 }
 
 impl Trust {
+    /// The trust store of one TLS target, whatever its protocol: `-k`,
+    /// else `--ca-file`, else `otherwise` (the system bundle for https,
+    /// none for PostgreSQL as libpq); both given is refused.
+    pub fn choose(
+        insecure: Option<bool>,
+        ca: Option<&Trust>,
+        otherwise: impl FnOnce() -> Result<Trust, TrustError>,
+    ) -> Result<Trust, TrustError> {
+        match (insecure, ca) {
+            (Some(true), Some(_)) => Err(TrustError::InsecureWithCaFile),
+            (Some(true), None) => Ok(Trust::Insecure),
+            (_, Some(ca)) => Ok(ca.clone()),
+            (_, None) => otherwise(),
+        }
+    }
+
     /// Roots from a PEM file given by the user; every certificate must parse.
     pub fn from_ca_file(path: &Path) -> Result<Trust, TrustError> {
         load_pem(path, Check::EveryCertificate).map(Trust::Roots)
@@ -132,7 +157,7 @@ fn load_pem(path: &Path, check: Check) -> Result<Arc<Vec<Certificate<'static>>>,
         path: path.to_owned(),
         reason,
     };
-    let pem = std::fs::read(path).map_err(|e| error(e.to_string()))?;
+    let pem = std::fs::read(path).map_err(|e| error(crate::os_error::words(&e).to_string()))?;
     let certs = match check {
         Check::EveryCertificate => parse_certificates(&pem),
         Check::Lenient => pem_certificates(&pem),
@@ -314,20 +339,25 @@ impl Trust {
 }
 
 /// Starts a TLS session with `server_name` (a DNS name or IP literal: SNI
-/// and the certificate check use it) over `tcp` and completes the handshake,
-/// so a certificate problem is reported as such before any request.
+/// and the certificate check use it) over `io` and completes the handshake,
+/// so a certificate problem is reported as such before any request. Every
+/// TLS target but https (which ureq drives) connects here, over a
+/// [`Bounded`](super::dial::Bounded) stream, so a server that trickles its
+/// handshake cannot stretch an attempt.
 pub fn connect<S: std::io::Read + std::io::Write>(
     config: Arc<rustls::ClientConfig>,
     server_name: &str,
-    mut tcp: S,
-) -> std::io::Result<TlsStream<S>> {
-    let name = rustls::pki_types::ServerName::try_from(server_name.to_owned())
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-    let mut conn = rustls::ClientConnection::new(config, name).map_err(std::io::Error::other)?;
+    mut io: S,
+) -> Result<TlsStream<S>, TransportError> {
+    let name = rustls::pki_types::ServerName::try_from(server_name.to_owned()).map_err(|_| {
+        TransportError::Tls(format!("{server_name} is not a valid TLS server name"))
+    })?;
+    let mut conn = rustls::ClientConnection::new(config, name)
+        .map_err(|e| TransportError::Tls(describe(&e)))?;
     while conn.is_handshaking() {
-        conn.complete_io(&mut tcp)?;
+        conn.complete_io(&mut io).map_err(TransportError::from_io)?;
     }
-    Ok(rustls::StreamOwned::new(conn, tcp))
+    Ok(rustls::StreamOwned::new(conn, io))
 }
 
 /// `--insecure`: accepts any certificate. Handshake signatures are still

@@ -468,7 +468,9 @@ pub fn redis_command(port: u16, args: &[&str]) -> String {
 }
 
 /// Checks that the TLS target `target` is ready when its server's CA is
-/// given with `--ca-file`, and refused with another CA's.
+/// given with `--ca-file`, refused in the words of an https target with
+/// another CA's, and that `-k` with `--ca-file` is a usage error, as for
+/// https: every TLS target takes one path.
 pub fn verified_by_ca_file(target: &str, pki: &super::pki::Pki) {
     let ca = pki.ca_file.to_str().expect("utf-8 path");
     super::Rdy::new(&["check", target, "--ca-file", ca])
@@ -476,9 +478,31 @@ pub fn verified_by_ca_file(target: &str, pki: &super::pki::Pki) {
         .expect(0, "is ready ✓");
     let other = super::pki::pki(&["localhost"]);
     let other_ca = other.ca_file.to_str().expect("utf-8 path");
-    super::Rdy::new(&["check", target, "--ca-file", other_ca])
+    let out = super::Rdy::new(&["check", target, "--ca-file", other_ca]).run();
+    out.expect(
+        1,
+        "error=\"tls: the server's certificate is not signed by a CA rdy trusts \
+         (give the CA that signed it with --ca-file)\"",
+    );
+    assert!(!out.stderr.contains("UnknownIssuer"), "{}", out.stderr);
+    super::Rdy::new(&["check", target, "-k", "--ca-file", ca])
         .run()
-        .expect(1, "tls: invalid peer certificate");
+        .expect(2, "--insecure and --ca-file cannot be used together");
+}
+
+/// Checks that the TLS target `target`, whose server presents the CA
+/// certificate of `ca` ([`super::pki::ca_as_server`]) as its own, is
+/// refused in the words of an https target, not rustls's Rust names.
+pub fn a_ca_certificate_is_refused_in_words(target: &str, ca: &super::pki::Pki) {
+    let ca = ca.ca_file.to_str().expect("utf-8 path");
+    let out = super::Rdy::new(&["check", target, "--ca-file", ca]).run();
+    out.expect(
+        1,
+        "error=\"tls: the server's certificate is a CA certificate, not a server certificate\"",
+    );
+    for rust_name in ["CaUsedAsEndEntity", "Other(", "invalid peer certificate"] {
+        assert!(!out.stderr.contains(rust_name), "{}", out.stderr);
+    }
 }
 
 // --------------------------------------------------------- Network namespaces

@@ -10,6 +10,24 @@ use std::time::Duration;
 
 use socket2::{Domain, Socket, Type};
 
+/// A hostile or broken server on 127.0.0.1: for each connection, reads
+/// what the client sends first, then writes `reply` and, with `reset`,
+/// resets the connection (`SO_LINGER` 0) instead of closing it; its port.
+pub fn answering_server(reply: Vec<u8>, reset: bool) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.read(&mut [0; 512]);
+            let _ = stream.write_all(&reply);
+            if reset {
+                let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            }
+        }
+    });
+    port
+}
+
 /// A listener that accepts and closes connections, counting them.
 pub struct TcpServer {
     /// The port on 127.0.0.1.

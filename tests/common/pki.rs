@@ -57,6 +57,35 @@ pub fn pki(names: &[&str]) -> Pki {
         super::write_file(&dir, "server.pem", leaf.pem().as_bytes()),
         super::write_file(&dir, "server-key.pem", leaf_key.serialize_pem().as_bytes()),
     );
+    finish(ca_cert.pem(), ca_file, server_files, leaf, leaf_key)
+}
+
+/// A self-signed CA certificate for `names` that its server presents as
+/// its own, and that certificate as the CA to trust: a verifier must
+/// refuse it (a CA is not an end entity).
+pub fn ca_as_server(names: &[&str]) -> Pki {
+    let key = KeyPair::generate().expect("key");
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut params = CertificateParams::new(names).expect("params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let cert = params.self_signed(&key).expect("cert");
+    let dir = super::temp_dir("ca-as-server");
+    let ca_file = super::write_file(&dir, "ca.pem", cert.pem().as_bytes());
+    let server_files = (
+        ca_file.clone(),
+        super::write_file(&dir, "key.pem", key.serialize_pem().as_bytes()),
+    );
+    finish(cert.pem(), ca_file, server_files, cert, key)
+}
+
+/// The [`Pki`] of a server presenting `leaf` with `leaf_key`.
+fn finish(
+    ca_pem: String,
+    ca_file: PathBuf,
+    server_files: (PathBuf, PathBuf),
+    leaf: rcgen::Certificate,
+    leaf_key: KeyPair,
+) -> Pki {
     let (cert_pem, key_pem) = (leaf.pem(), leaf_key.serialize_pem());
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
     let chain: Vec<CertificateDer<'static>> = vec![leaf.der().clone()];
@@ -68,7 +97,7 @@ pub fn pki(names: &[&str]) -> Pki {
         .with_single_cert(chain, key)
         .expect("server cert");
     Pki {
-        ca_pem: ca_cert.pem(),
+        ca_pem,
         ca_file,
         server: Arc::new(server),
         server_files,

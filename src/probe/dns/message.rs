@@ -157,17 +157,40 @@ pub fn parse(msg: &[u8], query: &[u8]) -> Result<Answer, MessageError> {
     Ok(answer)
 }
 
-/// Skips a name at `at` (§4.1.4): labels up to a zero byte or a
-/// compression pointer, which ends the name where it stands.
+/// Skips a name at `at` (§4.1.4) and returns where it ends: labels up to a
+/// zero byte or a compression pointer, which ends the name where it
+/// stands. The whole name is checked, pointers followed: each must point
+/// back before the last (a prior occurrence, so no loop), and the name
+/// may be at most 255 bytes (§3.1); a server that sends anything else
+/// broke the protocol, which is not an answer.
 fn skip_name(msg: &[u8], mut at: usize) -> Result<usize, MessageError> {
+    let cut = MessageError::Malformed("name cut short");
+    let (mut end, mut before, mut length) = (None, usize::MAX, 0);
     loop {
-        let &len = msg
-            .get(at)
-            .ok_or(MessageError::Malformed("name cut short"))?;
+        let &len = msg.get(at).ok_or(cut.clone())?;
         match len & 0xc0 {
-            0x00 if len == 0 => return Ok(at + 1),
-            0x00 => at += 1 + usize::from(len),
-            0xc0 if at + 1 < msg.len() => return Ok(at + 2),
+            0x00 => {
+                length += 1 + usize::from(len);
+                if length > 255 {
+                    return Err(MessageError::Malformed("name longer than 255 bytes"));
+                }
+                if len == 0 {
+                    return Ok(end.unwrap_or(at + 1));
+                }
+                at += 1 + usize::from(len);
+            }
+            0xc0 => {
+                let &low = msg.get(at + 1).ok_or(cut.clone())?;
+                let target = usize::from(len & 0x3f) << 8 | usize::from(low);
+                end.get_or_insert(at + 2);
+                before = before.min(at);
+                if target >= before {
+                    return Err(MessageError::Malformed(
+                        "compression pointer that does not point back",
+                    ));
+                }
+                (before, at) = (target, target);
+            }
             _ => return Err(MessageError::Malformed("bad label in a name")),
         }
     }
@@ -207,6 +230,31 @@ mod tests {
             msg.extend_from_slice(record);
         }
         msg
+    }
+
+    #[test]
+    fn a_malformed_record_name_is_no_answer() {
+        let q = query(0x1234, &encode_name("db.local").unwrap(), A);
+        let record = |name: &[u8]| {
+            let mut r = name.to_vec();
+            r.extend_from_slice(b"\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x7f\x00\x00\x01");
+            r
+        };
+        let long: Vec<u8> = [&b"\x3f"[..], &[b'a'; 63]].concat().repeat(5);
+        for (name, what) in [
+            (&b"\xc0\xff"[..], "beyond the message"),
+            (&b"\x01a\xc0\x1e"[..], "forward to itself"),
+            (&long[..], "longer than 255 bytes"),
+        ] {
+            let msg = answer_to(&q, [0x81, 0x80], &[&record(name)]);
+            assert!(
+                matches!(parse(&msg, &q), Err(MessageError::Malformed(_))),
+                "{what}"
+            );
+        }
+        // A pointer back to the question's name is what servers send.
+        let msg = answer_to(&q, [0x81, 0x80], &[&record(b"\xc0\x0c")]);
+        assert_eq!(parse(&msg, &q).unwrap().matching, 1);
     }
 
     #[test]

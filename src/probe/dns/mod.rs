@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use self::message::{Answer, MessageError, RecordType, TYPES};
 use super::ProbeError;
 use crate::transport::dial::{self, Bounded};
+use crate::transport::error::TransportError;
 
 /// Where the system's nameservers are listed.
 const RESOLV_CONF: &str = "/etc/resolv.conf";
@@ -113,7 +114,7 @@ impl Dns {
                 "no nameserver in {RESOLV_CONF}; name one with ?server=IP"
             )));
         }
-        let mut last = ProbeError::TimedOut;
+        let mut last = ProbeError::timed_out();
         for (i, server) in servers.iter().enumerate() {
             let left = deadline.saturating_duration_since(Instant::now());
             let share = left / (servers.len() - i) as u32;
@@ -130,7 +131,7 @@ impl Dns {
             }
         }
         Err(match last {
-            ProbeError::TimedOut => ProbeError::NotReady(format!(
+            ProbeError::Transport(TransportError::TimedOut) => ProbeError::NotReady(format!(
                 "no DNS answer for {} within the timeout",
                 self.name
             )),
@@ -194,13 +195,17 @@ fn udp(server: SocketAddr, query: &[u8], deadline: Instant) -> Result<Answer, Pr
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(ProbeError::TimedOut);
+            return Err(ProbeError::timed_out());
         }
         socket
-            .set_read_timeout(Some(left))
+            .set_read_timeout(Some(dial::piece(left)))
             .map_err(ProbeError::from_io)?;
         // A connected UDP socket only receives from the server.
-        let len = socket.recv(&mut buf).map_err(ProbeError::from_io)?;
+        let len = match socket.recv(&mut buf) {
+            Ok(len) => len,
+            Err(e) if dial::is_timeout(&e) => continue,
+            Err(e) => return Err(ProbeError::from_io(e)),
+        };
         match message::parse(&buf[..len], query) {
             Ok(answer) => return Ok(answer),
             Err(MessageError::NotOurs) => continue,

@@ -15,6 +15,7 @@ use self::health::Serving;
 use super::ProbeError;
 use crate::percent;
 use crate::transport::dial::{self, Bounded};
+use crate::transport::error::TransportError;
 use crate::transport::tls;
 
 /// gRPC status UNIMPLEMENTED: the server has no health service.
@@ -73,12 +74,10 @@ impl Grpc {
         let response = match &self.tls {
             None => exchange(&mut { io }, &first),
             Some(config) => {
-                let mut stream =
-                    tls::connect(config.clone(), &self.host, io).map_err(ProbeError::from_io)?;
+                let mut stream = tls::connect(config.clone(), &self.host, io)?;
                 if stream.conn.alpn_protocol() != Some(b"h2") {
-                    return Err(ProbeError::Tls(
-                        "the server did not agree to HTTP/2 (ALPN h2)".to_owned(),
-                    ));
+                    let refused = "the server did not agree to HTTP/2 (ALPN h2)";
+                    return Err(TransportError::Tls(refused.to_owned()).into());
                 }
                 exchange(&mut stream, &first)
             }

@@ -18,10 +18,12 @@ pub struct Header {
 /// Why a header was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InvalidHeader {
-    /// No `=` between name and value.
-    MissingEquals,
-    /// The name is not an RFC 9110 token.
-    Name(String),
+    /// No `=` between name and value; the name, when what was given
+    /// starts with one and goes on (`Authorization: Bearer …`), else empty.
+    MissingEquals(String),
+    /// The name is not an RFC 9110 token: the token it starts with and the
+    /// first character that is not allowed (`None`: the name is empty).
+    Name { start: String, bad: Option<char> },
     /// The value contains CR, LF or another control character.
     Value(String),
     /// The header describes a body, and rdy never sends one.
@@ -33,10 +35,25 @@ pub enum InvalidHeader {
 impl fmt::Display for InvalidHeader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            InvalidHeader::MissingEquals => write!(f, "expected {ACCEPTED}"),
-            InvalidHeader::Name(n) => write!(
+            // The value may be a secret (a token): never part of a line.
+            InvalidHeader::MissingEquals(n) if n.is_empty() => {
+                write!(f, "expected {ACCEPTED} (the value is not shown)")
+            }
+            InvalidHeader::MissingEquals(n) => write!(
                 f,
-                "header name {n:?} is not a token (letters, digits and !#$%&'*+-.^_`|~)"
+                "header {n:?}: expected {ACCEPTED}, with = after the name \
+                 (the value is not shown)"
+            ),
+            InvalidHeader::Name { bad: None, .. } => {
+                write!(f, "a header has no name; expected {ACCEPTED}")
+            }
+            InvalidHeader::Name {
+                start,
+                bad: Some(bad),
+            } => write!(
+                f,
+                "header name {start:?} is followed by {bad:?}, which a name may not \
+                 contain (letters, digits and !#$%&'*+-.^_`|~); expected {ACCEPTED}"
             ),
             InvalidHeader::Value(n) => {
                 write!(f, "value of header {n:?} contains a control character")
@@ -87,10 +104,24 @@ fn split_pair(piece: &str) -> Option<(&str, &str)> {
     is_token(name).then(|| (name, value.trim()))
 }
 
+/// Why the first piece is no header, naming no more of it than the token
+/// it starts with, and that only when something follows (a piece that is
+/// one token may be a bare secret).
 fn first_piece_error(piece: &str) -> InvalidHeader {
-    match piece.split_once('=') {
-        Some((name, _)) => InvalidHeader::Name(name.trim().to_owned()),
-        None => InvalidHeader::MissingEquals,
+    let text = piece.trim();
+    let end = text.find(|c: char| !is_tchar(c));
+    let start = |end: usize| text[..end].chars().take(64).collect::<String>();
+    match (text.contains('='), end) {
+        (true, Some(end)) => InvalidHeader::Name {
+            start: start(end),
+            bad: text[end..].chars().next().filter(|&c| c != '='),
+        },
+        (true, None) => InvalidHeader::Name {
+            start: String::new(),
+            bad: None,
+        },
+        (false, Some(end)) => InvalidHeader::MissingEquals(start(end)),
+        (false, None) => InvalidHeader::MissingEquals(String::new()),
     }
 }
 
@@ -108,9 +139,11 @@ fn validate(header: &Header) -> Result<(), InvalidHeader> {
 
 /// RFC 9110 §5.6.2: `token = 1*tchar`.
 pub fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !s.is_empty() && s.chars().all(is_tchar)
+}
+
+fn is_tchar(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
 }
 
 /// Refuses a name given twice (case-insensitively) unless duplicates are
@@ -175,17 +208,47 @@ mod tests {
 
     #[test]
     fn refuses_bad_headers() {
-        assert_eq!(parse_list("novalue"), Err(InvalidHeader::MissingEquals));
+        assert_eq!(
+            parse_list("novalue"),
+            Err(InvalidHeader::MissingEquals(String::new()))
+        );
+        assert_eq!(
+            parse_list("Authorization: Bearer s3cret"),
+            Err(InvalidHeader::MissingEquals("Authorization".into()))
+        );
         assert_eq!(
             parse_list("bad name=1"),
-            Err(InvalidHeader::Name("bad name".into()))
+            Err(InvalidHeader::Name {
+                start: "bad".into(),
+                bad: Some(' ')
+            })
         );
-        assert_eq!(parse_list("=1"), Err(InvalidHeader::Name(String::new())));
+        assert_eq!(
+            parse_list("=1"),
+            Err(InvalidHeader::Name {
+                start: String::new(),
+                bad: None
+            })
+        );
         assert_eq!(parse_list("X=a\rb"), Err(InvalidHeader::Value("X".into())));
         assert_eq!(
             parse_list("Content-Length=5"),
             Err(InvalidHeader::BodyFraming("Content-Length".into()))
         );
+    }
+
+    #[test]
+    fn a_refused_header_never_shows_its_value() {
+        for given in [
+            "Authorization: Bearer s3cret",
+            "Authorization: Bearer s3cret=",
+            "Authorization Bearer=s3cret",
+            "s3cret",
+            "X=s3\u{1}cret",
+        ] {
+            let e = parse_list(given).unwrap_err().to_string();
+            assert!(!e.contains("s3"), "{given}: {e}");
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ use self::header::Header;
 use self::status::StatusSet;
 use super::ProbeError;
 use crate::kube::expect::Expect;
+use crate::transport::error::TransportError;
 
 /// At most this much of a body is read for `--body-contains`.
 pub const BODY_LIMIT: u64 = 64 * 1024;
@@ -68,7 +69,16 @@ impl Http {
 
     /// Sends the request and judges the response. A not-ready answer that
     /// another rdy marked as failed for good is fatal (see [`outcome`]).
+    /// No header value (a token) reaches a log line, even when the server
+    /// quotes it back.
     pub fn attempt(&self, deadline: Instant) -> Result<(), ProbeError> {
+        let result = self.judge(deadline);
+        self.headers
+            .iter()
+            .fold(result, |result, h| result.map_err(|e| e.without(&h.value)))
+    }
+
+    fn judge(&self, deadline: Instant) -> Result<(), ProbeError> {
         let mut response = self.send(deadline)?;
         let got = response.status().as_u16();
         if !self.status.contains(got) {
@@ -107,7 +117,7 @@ impl Http {
     pub fn send(&self, deadline: Instant) -> Result<Response<Body>, ProbeError> {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(ProbeError::TimedOut);
+            return Err(ProbeError::timed_out());
         }
         let mut request = Request::builder()
             .method(self.method.clone())
@@ -117,7 +127,7 @@ impl Http {
         }
         let request = request
             .body(())
-            .map_err(|e| ProbeError::Protocol(e.to_string()))?;
+            .map_err(|e| ProbeError::Transport(TransportError::Protocol(e.to_string())))?;
         let request = self
             .agent
             .configure_request(request)

@@ -29,6 +29,23 @@ pub struct InvalidProxy {
     pub value: String,
 }
 
+impl InvalidProxy {
+    /// The value as an error may show it: the userinfo, which holds the
+    /// proxy's password (`http://user:pw@proxy:3128`), cut to `…`.
+    pub fn shown(&self) -> String {
+        let value = self.value.trim();
+        let (scheme, rest) = match value.split_once("://") {
+            Some((scheme, rest)) => (&value[..scheme.len() + 3], rest),
+            None => ("", value),
+        };
+        let authority = rest.find(['/', '?', '#']).map_or(rest, |end| &rest[..end]);
+        match authority.rfind('@') {
+            Some(at) => format!("{scheme}…{}", &rest[at..]),
+            None => value.to_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum NoProxyRule {
     All,
@@ -242,6 +259,23 @@ mod tests {
         assert!(!direct("fd00::1", 81));
         let all = ProxyEnv::from_env(&env_of(&[("HTTP_PROXY", "p:1"), ("no_proxy", "*")])).unwrap();
         assert_eq!(all.for_target(false, "anything", 80), None);
+    }
+
+    #[test]
+    fn a_refused_proxy_never_shows_its_password() {
+        for value in [
+            "socks5://user:s3cret@proxy:1080",
+            "user:s3cret@proxy:3128/x y",
+            "http://us er:s3cret@proxy:3128",
+        ] {
+            let e = ProxyEnv::from_env(&|var| (var == "HTTP_PROXY").then(|| value.to_owned()))
+                .unwrap_err();
+            let shown = e.shown();
+            assert!(
+                !shown.contains("s3cret") && shown.contains("…@proxy"),
+                "{shown}"
+            );
+        }
     }
 
     #[test]

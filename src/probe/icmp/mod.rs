@@ -26,6 +26,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use self::packet::{Echo, Family};
 use super::ProbeError;
+use crate::transport::dial;
 use crate::{log, resolve};
 
 /// `icmp://host`.
@@ -97,7 +98,7 @@ impl IcmpSocket {
             Err(raw_error) if is_permission(&raw_error) && is_permission(&dgram_error) => {
                 Err(ProbeError::IcmpNotPermitted(not_permitted_message()))
             }
-            Err(raw_error) => Err(ProbeError::Io(raw_error)),
+            Err(raw_error) => Err(ProbeError::from_io(raw_error)),
         }
     }
 
@@ -115,14 +116,16 @@ impl IcmpSocket {
             if left.is_zero() {
                 return Err(ProbeError::NoEchoReply);
             }
-            // A zero timeout would mean "block forever" to setsockopt.
+            // A zero timeout would mean "block forever" to setsockopt; a
+            // long one would end late (see `dial::SLICE`).
             self.socket
-                .set_read_timeout(Some(left))
+                .set_read_timeout(Some(dial::piece(left)))
                 .map_err(ProbeError::from_io)?;
             let (len, source) = match self.socket.recv_from(&mut buf) {
                 Ok(received) => received,
-                Err(e) if is_timeout(&e) => return Err(ProbeError::NoEchoReply),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if dial::is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {
+                    continue;
+                }
                 Err(e) => return Err(ProbeError::from_io(e)),
             };
             // SAFETY: recv_from initialised the first `len` bytes.
@@ -149,13 +152,6 @@ impl IcmpSocket {
 
 fn is_permission(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::PermissionDenied
-}
-
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
 }
 
 fn not_permitted_message() -> String {

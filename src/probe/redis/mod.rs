@@ -57,8 +57,17 @@ impl Redis {
     }
 
     /// Connects (with TLS for `rediss://`), sends `AUTH` when a password is
-    /// configured and `PING`, and judges the reply to `PING`.
+    /// configured and `PING`, and judges the reply to `PING`. The password
+    /// never reaches a log line, even when the server quotes it back.
     pub fn attempt(&self, deadline: Instant) -> Result<(), ProbeError> {
+        let result = self.exchange(deadline);
+        match &self.password {
+            Some(password) => result.map_err(|e| e.without(password)),
+            None => result,
+        }
+    }
+
+    fn exchange(&self, deadline: Instant) -> Result<(), ProbeError> {
         let mut conn = Conn::open(&self.host, self.port, deadline)?;
         if let Some(tls) = &self.tls {
             conn = conn.start_tls(&self.host, tls.clone())?;
