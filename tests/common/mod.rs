@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod databases;
+pub mod dist;
 pub mod kube;
 pub mod net;
 pub mod pki;
