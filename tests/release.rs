@@ -78,7 +78,7 @@ fn release_makes_a_manifest_list_of_single_binary_images() {
         return;
     }
     if Command::new("buildah").arg("--version").output().is_err() {
-        skip(TEST, "buildah not installed (.ci/run installs it)");
+        skip(TEST, "buildah not installed (./test.sh installs it)");
         return;
     }
     let dist = root().join("dist");

@@ -132,7 +132,7 @@ fn openssl_missing(test: &str) -> bool {
     if Command::new("openssl").arg("version").output().is_ok() {
         return false;
     }
-    skip(test, "openssl not installed (.ci/run installs it)");
+    skip(test, "openssl not installed (./test.sh installs it)");
     true
 }
 
