@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command};
 
 use crate::signal;
+use crate::supervise::FORWARDED;
 
 /// The command after `--` (or in `WAIT_COMMAND`).
 #[derive(Debug, Clone)]
@@ -55,15 +56,20 @@ impl Program {
         self.command().exec()
     }
 
-    /// Starts the program as a child with an empty signal mask. The mask is
-    /// cleared in the child only: the calling thread must keep the signals
-    /// blocked, or one could end rdy instead of being forwarded.
+    /// Starts the program as a child with an empty signal mask and the
+    /// signals rdy forwards at their default action (see
+    /// [`signal::default_actions`]). Both are set in the child only: the
+    /// calling thread must keep the signals blocked, or one could end rdy
+    /// instead of being forwarded.
     pub fn spawn(&self) -> io::Result<Child> {
         let mut command = self.command();
-        // SAFETY: the closure only calls pthread_sigmask, which is
-        // async-signal-safe, as code between fork and exec must be.
+        // SAFETY: the closure only calls sigaction and pthread_sigmask,
+        // which are async-signal-safe, as code between fork and exec must be.
         unsafe {
-            command.pre_exec(signal::unblock_all);
+            command.pre_exec(|| {
+                signal::default_actions(&FORWARDED)?;
+                signal::unblock_all()
+            });
         }
         command.spawn()
     }

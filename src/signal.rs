@@ -127,6 +127,24 @@ pub fn unblock_all() -> std::io::Result<()> {
         .map_err(std::io::Error::from)
 }
 
+/// Gives `signals` their default action in the calling process, for a
+/// child about to be exec'd that rdy forwards them to: an action of
+/// "ignore" survives `execve` (only handlers are reset), so a signal
+/// ignored when rdy started (under `nohup`, or a runner that ignores
+/// SIGHUP) would be forwarded to a child that cannot even trap it (POSIX:
+/// a non-interactive shell cannot trap a signal ignored on entry). rdy
+/// itself never honoured that ignore: it takes these signals with
+/// `sigwait`. `sigaction` is async-signal-safe, so this may run between
+/// `fork` and `exec`.
+pub fn default_actions(signals: &[Signal]) -> std::io::Result<()> {
+    let action = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    for &signal in signals {
+        // SAFETY: installing SIG_DFL runs no code of ours.
+        unsafe { sigaction(signal, &action) }.map_err(std::io::Error::from)?;
+    }
+    Ok(())
+}
+
 /// Ignores SIGPIPE, as std's start-up does for a Rust `main`: a write to
 /// a closed pipe or socket is then an `EPIPE` error, not the end of rdy.
 pub fn ignore_sigpipe() {

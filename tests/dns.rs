@@ -63,17 +63,12 @@ impl Dnsmasq {
             return None;
         };
         let server = Dnsmasq { child, port, hosts };
-        // Ready once it answers a query.
-        let answers = || {
-            Rdy::new(&["check", &server.target("db.test", "")])
-                .run()
-                .code
-                == Some(0)
-        };
-        if !eventually(answers) {
-            skip(test, "dnsmasq did not answer on its port");
-            return None;
-        }
+        // Up once it answers a query of the test's own making: rdy's DNS
+        // probe, the code under test, must not be what decides it.
+        assert!(
+            eventually(|| answers_a_query(port)),
+            "dnsmasq never answered on 127.0.0.1:{port}"
+        );
         Some(server)
     }
 
@@ -94,6 +89,29 @@ impl Dnsmasq {
         writeln!(file, "{line}").expect("append");
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).expect("SIGHUP");
+    }
+}
+
+/// Sends `db.test. IN A` (RFC 1035 §4.1: a 12-byte header with RD set and
+/// one question) and whether the reply has its ID, is a response, has
+/// RCODE 0 and at least one answer.
+fn answers_a_query(port: u16) -> bool {
+    let mut query = vec![0x4a, 0x17, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+    query.extend_from_slice(b"\x02db\x04test\x00\x00\x01\x00\x01");
+    let Ok(socket) = UdpSocket::bind("127.0.0.1:0") else {
+        return false;
+    };
+    let _ = socket.set_read_timeout(Some(std::time::Duration::from_millis(100)));
+    if socket.send_to(&query, ("127.0.0.1", port)).is_err() {
+        return false;
+    }
+    let mut reply = [0u8; 512];
+    match socket.recv(&mut reply) {
+        Ok(n) if n >= 12 => {
+            let answers = u16::from_be_bytes([reply[6], reply[7]]);
+            reply[..2] == query[..2] && reply[2] & 0x80 != 0 && reply[3] & 0x0f == 0 && answers > 0
+        }
+        _ => false,
     }
 }
 

@@ -5,7 +5,8 @@
 //!
 //! The binaries are those `./build.sh --target ARCH` wrote:
 //! `dist/rdy-aarch64` and `dist/rdy-armv7` (and their `-min` builds when
-//! present), or the directory in `RDY_TEST_DIST`. qemu is called
+//! present; a test fails on one older than the sources), or the directory
+//! in `RDY_TEST_DIST`, taken as it is. qemu is called
 //! explicitly (`qemu-aarch64-static` or `qemu-aarch64`, `qemu-arm-static`
 //! or `qemu-arm`), so no binfmt_misc registration is needed. qemu-user
 //! passes socket system calls to the host kernel: everything runs as on
@@ -41,8 +42,9 @@ impl Foreign {
 /// The binaries of `arch` (the stable build, then `-min` when built) with
 /// their qemu, or a recorded skip when the build or qemu is missing.
 fn foreign(test: &str, arch: &str, qemu: &str) -> Vec<Foreign> {
-    let dist = std::env::var_os("RDY_TEST_DIST")
-        .map(PathBuf::from)
+    let given = std::env::var_os("RDY_TEST_DIST").map(PathBuf::from);
+    let dist = given
+        .clone()
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("dist"));
     let binary = dist.join(format!("rdy-{arch}"));
     if !binary.is_file() {
@@ -64,9 +66,14 @@ fn foreign(test: &str, arch: &str, qemu: &str) -> Vec<Foreign> {
         return Vec::new();
     };
     let min = dist.join(format!("rdy-{arch}-min"));
-    [binary, min]
+    let built: Vec<PathBuf> = [binary, min].into_iter().filter(|b| b.is_file()).collect();
+    if given.is_none() {
+        for binary in &built {
+            common::dist::assert_fresh(binary, &format!("./build.sh --target {arch} [--min]"));
+        }
+    }
+    built
         .into_iter()
-        .filter(|b| b.is_file())
         .map(|binary| Foreign {
             qemu: qemu.clone(),
             binary,

@@ -122,7 +122,7 @@ fn the_scratch_image_holds_only_the_binary() {
     if Command::new("buildah").arg("--version").output().is_err() {
         common::skip(
             "the_scratch_image_holds_only_the_binary",
-            "buildah not installed (.ci/run installs it)",
+            "buildah not installed (./test.sh installs it)",
         );
         return;
     }

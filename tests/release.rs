@@ -1,5 +1,5 @@
 //! release.sh over the binaries in dist/ (x86_64, aarch64, armv7, which
-//! `.ci/run` builds first): one scratch image per architecture holding only
+//! ./test.sh builds first; one older than the sources fails the test): one scratch image per architecture holding only
 //! a `/rdy` of that architecture, a manifest list naming each platform,
 //! true OCI labels, and SHA256SUMS and SBOMs that match what was built.
 
@@ -78,7 +78,7 @@ fn release_makes_a_manifest_list_of_single_binary_images() {
         return;
     }
     if Command::new("buildah").arg("--version").output().is_err() {
-        skip(TEST, "buildah not installed (.ci/run installs it)");
+        skip(TEST, "buildah not installed (./test.sh installs it)");
         return;
     }
     let dist = root().join("dist");
@@ -88,6 +88,9 @@ fn release_makes_a_manifest_list_of_single_binary_images() {
             &format!("dist/{binary} is not built (./build.sh --target {arch})"),
         );
         return;
+    }
+    for (_, binary, ..) in ARCHES {
+        common::dist::assert_fresh(&dist.join(binary), "./build.sh --all");
     }
     let image = format!("localhost/rdy-release-test-{}", std::process::id());
     let _cleanup = Cleanup(image.clone());

@@ -1,6 +1,7 @@
 //! Every option in one table: its names, its environment variable, where it
-//! may appear, and its help text. Parsing, environment reading, `--help` and
-//! the README's option table all come from here, so they cannot drift apart.
+//! may appear, and its help text. Parsing, environment reading and `--help`
+//! come from here; the README's option table is written by hand and checked
+//! against it cell by cell (names, value, variable) by `tests/cli.rs`.
 
 /// Identifies an option independently of how it was spelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

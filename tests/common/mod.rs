@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod databases;
+pub mod dist;
 pub mod kube;
 pub mod net;
 pub mod pki;
@@ -259,8 +260,9 @@ pub fn is_root() -> bool {
 }
 
 /// Records that `test` did nothing, and why: on stderr, and as a line in
-/// [`skip_log`], which `.ci/run` prints as the run's summary of skipped
-/// tests (and fails on, since CI installs and starts everything a test needs).
+/// [`skip_log`], which `./test.sh` empties first and prints as the run's
+/// summary of skipped tests (failing on any under `CI=true`, since CI
+/// installs everything a test needs).
 pub fn skip(test: &str, why: &str) {
     use std::io::Write;
     eprintln!("SKIPPED {test}: {why}");

@@ -1,35 +1,68 @@
-//! The real kube-apiserver (with etcd and the controller manager) that
-//! `.ci/run` starts from `../shared/realkube` and names in
-//! `RDY_TEST_REALKUBE` (its state directory). Tests use it for what only a
-//! real server shows: discovery, CRDs, `/status`, RBAC, admission. Each test
-//! works in a namespace of its own; requests go through `curl`, which
-//! `.ci/run` installs for `up.sh` anyway.
+//! A real kube-apiserver (with etcd; no controller manager, kubelet or
+//! scheduler) for what only a real server shows: discovery, CRDs,
+//! `/status`, RBAC, admission. The first test of a test binary that asks
+//! starts one (`start.rs`) from the directory in `RDY_TEST_KUBE_BIN` or
+//! `KUBEBUILDER_ASSETS` (controller-runtime's `setup-envtest` installs
+//! there), and every test of that binary shares it, each in a namespace of
+//! its own; it dies with the binary. One per binary rather than one for
+//! the whole run: a start takes 5–10 s and four binaries need one, while a
+//! server shared across binaries would need a teardown after the last,
+//! which `cargo test` does not have. `RDY_TEST_REALKUBE` names the state
+//! directory of one already running instead (same layout). Nothing acts on
+//! objects but the API server: tests write status, ServiceAccounts and
+//! whatever else controllers would. Requests go through `curl`.
+
+mod start;
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::OnceLock;
 
 use super::skip;
 
-/// A running real API server, as `up.sh` left it under its state directory.
+/// A running real API server and its state directory.
+#[derive(Clone)]
 pub struct RealKube {
-    /// `$RK_RUN`: certificates, kubeconfigs, logs.
+    /// Certificates (`pki/`), kubeconfigs, logs.
     pub dir: PathBuf,
 }
 
-/// The real API server, or `None` after recording `test` as skipped.
+/// The real API server, or `None` after recording `test` as skipped. A
+/// server that was configured but failed to start fails the test.
 pub fn realkube(test: &str) -> Option<RealKube> {
-    let Some(dir) = std::env::var_os("RDY_TEST_REALKUBE").map(PathBuf::from) else {
+    if let Some(dir) = std::env::var_os("RDY_TEST_REALKUBE").map(PathBuf::from) {
+        assert!(
+            dir.join("admin.kubeconfig").is_file(),
+            "RDY_TEST_REALKUBE: no admin.kubeconfig in {}",
+            dir.display()
+        );
+        return Some(RealKube { dir });
+    }
+    let Some(bin) = start::binaries() else {
         skip(
             test,
-            "no real API server: RDY_TEST_REALKUBE is unset (.ci/run starts ../shared/realkube)",
+            "no kube-apiserver: set KUBEBUILDER_ASSETS (setup-envtest use -p path) or RDY_TEST_KUBE_BIN",
         );
         return None;
     };
-    if !dir.join("admin.kubeconfig").is_file() {
-        skip(test, &format!("no admin.kubeconfig in {}", dir.display()));
-        return None;
+    static SHARED: OnceLock<Result<RealKube, String>> = OnceLock::new();
+    let shared = SHARED.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        // The servers die when this thread does (PR_SET_PDEATHSIG): it
+        // lives as long as the test binary.
+        std::thread::spawn(move || {
+            let _ = tx.send(start::start(&bin).map(|dir| RealKube { dir }));
+            loop {
+                std::thread::park();
+            }
+        });
+        rx.recv()
+            .unwrap_or_else(|_| Err("the thread starting the API server died".to_owned()))
+    });
+    match shared {
+        Ok(kube) => Some(kube.clone()),
+        Err(why) => panic!("the real API server did not start: {why}"),
     }
-    Some(RealKube { dir })
 }
 
 /// An API response: status code and body.
@@ -41,7 +74,9 @@ pub struct Response {
 }
 
 impl RealKube {
-    /// A kubeconfig of `up.sh`: `admin`, `limited`, `admin-cert`, ...
+    /// A kubeconfig: `admin` (token, group `system:masters`), `limited`
+    /// (token of user `rk-limited`, no RBAC permissions), `admin-cert` (an
+    /// RSA client certificate of group `system:masters`).
     pub fn kubeconfig(&self, name: &str) -> PathBuf {
         self.dir.join(format!("{name}.kubeconfig"))
     }
@@ -112,6 +147,22 @@ impl RealKube {
             "create namespace {name}: {} {}",
             response.status,
             response.body
+        );
+        // The controller manager's ServiceAccount controller would make
+        // `default`, without which the ServiceAccount admission plugin
+        // refuses every pod that names no account.
+        let account =
+            r#"{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"default"}}"#;
+        let made = self.request(
+            "POST",
+            &format!("/api/v1/namespaces/{name}/serviceaccounts"),
+            Some(("application/json", account)),
+        );
+        assert!(
+            made.status == 201 || made.status == 409,
+            "create {name}/default ServiceAccount: {} {}",
+            made.status,
+            made.body
         );
         name
     }
@@ -244,7 +295,7 @@ impl RealKube {
         }
     }
 
-    /// `rdy ARGS` as the admin user, or as another kubeconfig of `up.sh`.
+    /// `rdy ARGS` as the admin user, or as another of the kubeconfigs.
     pub fn rdy(&self, user: &str, args: &[&str]) -> super::Rdy {
         super::Rdy::new(args).env(
             "KUBECONFIG",
