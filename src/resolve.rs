@@ -86,7 +86,8 @@ pub fn without_resolver(host: &str) -> Option<Vec<IpAddr>> {
 fn failed(host: &str, e: &io::Error) -> ResolveError {
     // std prefixes getaddrinfo's text with "failed to lookup address
     // information: "; the `lookup HOST:` prefix already says that.
-    let text = e.to_string();
+    // getaddrinfo's EAI_SYSTEM reaches std as the errno: said in words.
+    let text = crate::os_error::words(e).to_string();
     let reason = text
         .strip_prefix("failed to lookup address information: ")
         .unwrap_or(&text);
