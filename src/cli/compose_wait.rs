@@ -12,7 +12,7 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
-use super::Env;
+use super::env::Env;
 use super::error::{Source, UsageError};
 use super::flags::Id;
 use super::options::{Given, RunOptions, TargetOptions};

@@ -7,33 +7,30 @@
 
 pub mod compose_wait;
 mod databases;
+pub mod env;
 pub mod error;
 pub mod flags;
 pub mod help;
 pub mod ignored;
 pub mod options;
+pub mod run;
 pub mod serve;
 pub mod targets;
 
 use std::ffi::OsString;
-use std::sync::Arc;
-use std::time::Duration;
 
 use lexopt::Arg;
 
+pub use self::env::Env;
+use self::env::{each_env, non_empty};
 use self::error::{Source, UsageError};
 use self::flags::{Flag, Id, Scope};
 use self::options::{Given, RunOptions, TargetOptions};
+pub use self::run::Run;
 use crate::exec::Program;
-use crate::kube::client::Client;
 use crate::kube::config::KubeOptions;
 use crate::log;
-use crate::probe::http::Http;
 use crate::probe::http::proxy::ProxyEnv;
-use crate::target::Target;
-
-/// Reads one environment variable; tests pass their own.
-pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// What the user asked for.
 #[derive(Debug)]
@@ -48,32 +45,6 @@ pub enum Command {
     Help(help::Page),
     /// `--version`.
     Version,
-}
-
-/// A wait or check, fully validated.
-#[derive(Debug)]
-pub struct Run {
-    /// The targets, in the order given.
-    pub targets: Vec<Target>,
-    /// Overall limit (`--timeout`); `None` waits forever.
-    pub timeout: Option<Duration>,
-    /// Logger settings.
-    pub log: log::Config,
-    /// `--wait-before`: a pause before the first attempt.
-    pub before: Duration,
-    /// `--wait-after`: a pause after every target is ready.
-    pub after: Duration,
-    /// `-- COMMAND ARGS...` (or `WAIT_COMMAND`) to start once every target
-    /// is ready.
-    pub program: Option<Program>,
-    /// `--then-post` requests, sent when the run ends.
-    pub hooks: Vec<Http>,
-    /// `--kubeconfig`, `--context`.
-    pub kube: KubeOptions,
-    /// The Kubernetes client, if a `k8s:` target made one.
-    pub client: Option<Arc<Client>>,
-    /// Where a failed wait or check writes its summary.
-    pub termination: crate::termination::Destination,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -471,31 +442,6 @@ fn read_env(env: Env<'_>) -> Result<(RunOptions, TargetOptions), UsageError> {
         Scope::Serve => Ok(()),
     })?;
     Ok((run, target))
-}
-
-/// Calls `apply` with the value of every option's variable that is set.
-fn each_env(
-    env: Env<'_>,
-    mut apply: impl FnMut(&Flag, &Given<'_>) -> Result<(), UsageError>,
-) -> Result<(), UsageError> {
-    for flag in flags::FLAGS {
-        let Some(var) = flag.env else { continue };
-        let Some(text) = non_empty(env, var) else {
-            continue;
-        };
-        let source = Source::Env(var);
-        let given = Given {
-            source: &source,
-            text: &text,
-        };
-        apply(flag, &given)?;
-    }
-    Ok(())
-}
-
-/// A variable's value; empty counts as unset, as with Go's `os.Getenv`.
-fn non_empty(env: Env<'_>, var: &str) -> Option<String> {
-    env(var).filter(|v| !v.trim().is_empty())
 }
 
 fn utf8(value: OsString, what: &str) -> Result<String, UsageError> {

@@ -6,11 +6,11 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::Run;
+use super::env::{Env, each_env, non_empty};
 use super::error::{Source, UsageError};
 use super::flags::{Id, Scope, WAIT_ONLY};
 use super::options::Given;
-use super::{Env, each_env, non_empty};
+use super::run::Run;
 use crate::kube::cache::WatchCache;
 use crate::kube::config;
 use crate::kube::health::{self, Exposure};

@@ -7,8 +7,8 @@ use std::time::Duration;
 use std::cell::OnceCell;
 use std::sync::Arc;
 
-use super::Env;
 use super::databases;
+use super::env::Env;
 use super::error::UsageError;
 use super::flags::{self, Id, Kinds, Scope};
 use super::options::TargetOptions;

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::routes::Object;
+use crate::kube::target::ObjectRef as Object;
 use crate::log::write_json_string;
 
 /// One target's line: its name and `None` when ready, else why not.

@@ -10,9 +10,9 @@
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
-use super::KubeHealth;
 use super::auth::{Credentials, Token, Verdict};
 use super::cache::{Cache, Need};
+use super::kube_health::KubeHealth;
 use super::metrics;
 use super::rate::Bucket;
 use super::report;
