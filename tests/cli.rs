@@ -134,15 +134,15 @@ fn bad_input_is_one_line_and_exit_2_before_any_connection() {
         ),
         bad(
             &["wait", &t, "--method", "GET"],
-            "--method applies to http(s) targets, but \"127.0.0.1",
+            "--method applies to http:// and https:// targets, but \"127.0.0.1",
         ),
         bad(
             &["wait", &h, "--icmp-read-timeout", "1s"],
-            "--icmp-read-timeout applies to icmp targets",
+            "--icmp-read-timeout applies to icmp:// targets",
         ),
         bad(
             &["wait", "icmp://127.0.0.1", "--status", "200"],
-            "--status applies to http(s) targets",
+            "--status applies to http:// and https:// targets",
         ),
         bad(
             &["wait", "--name", "X", &t, &h],

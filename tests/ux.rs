@@ -180,7 +180,13 @@ fn each_command_has_its_own_help() {
             "--{} in check",
             flag.long
         );
-        assert_eq!(listed(&serve), !wait_only, "--{} in serve", flag.long);
+        let not_serve = rdy::cli::flags::NOT_SERVE.contains(&flag.id);
+        assert_eq!(
+            listed(&serve),
+            !wait_only && !not_serve,
+            "--{} in serve",
+            flag.long
+        );
         if let Some(env) = flag.env {
             assert_eq!(wait.contains(&format!("[{env}]")), !serve_only, "{env}");
         }

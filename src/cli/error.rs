@@ -60,7 +60,7 @@ pub enum UsageError {
     /// A per-target option after a target it does not apply to.
     NotForTarget {
         option: String,
-        applies_to: &'static str,
+        applies_to: String,
         target: String,
         kind: &'static str,
     },

@@ -6,7 +6,6 @@
 //! names it. Nothing here touches the network.
 
 pub mod compose_wait;
-mod databases;
 pub mod env;
 pub mod error;
 pub mod flags;
@@ -14,6 +13,7 @@ pub mod help;
 pub mod ignored;
 pub mod options;
 pub mod run;
+pub mod scheme;
 pub mod serve;
 pub mod targets;
 
@@ -150,7 +150,13 @@ fn parse_run(mode: Mode, args: Vec<OsString>, env: Env<'_>) -> Result<Command, U
     }
     ignored::refuse_on_line(mode == Mode::Check, &line.run_given, &line.run)?;
     let serve_line = std::mem::take(&mut line.serve);
-    serve::check_command(mode == Mode::Serve, &serve_line, &line.run_given, &command)?;
+    // Target options serve refuses (--interval) count as run options here.
+    let mut given = line.run_given.clone();
+    if mode == Mode::Serve {
+        let layers = std::iter::once(&line.defaults).chain(line.targets.iter().map(|t| &t.options));
+        given.extend(layers.flat_map(|l| l.given.iter().cloned()));
+    }
+    serve::check_command(mode == Mode::Serve, &serve_line, &given, &command)?;
     let run = finish(mode, line, command, env)?;
     Ok(match mode {
         Mode::Wait => Command::Wait(run),
@@ -250,7 +256,7 @@ impl CommandLine {
                     Some(target) => &mut target.options,
                     None => &mut self.defaults,
                 };
-                layer.apply(flag.id, &given)?;
+                apply_target(layer, flag.id, &given)?;
                 layer.given.push((flag.id, spelled));
                 Ok(())
             }
@@ -325,7 +331,7 @@ fn finish(
         .under(&compose.targets)
         .under(&env_targets)
         .under(&line.defaults);
-    let shared = targets::Shared {
+    let shared = scheme::context::Shared {
         proxy,
         env,
         // serve makes one attempt per probe too.
@@ -375,6 +381,18 @@ fn finish(
         client: shared.client.get().cloned(),
         termination: run.termination_log.clone().unwrap_or_default(),
     })
+}
+
+/// Sets one per-target option; `--type` here, as it names a row of the
+/// scheme table, which builds on the options (no cycle).
+fn apply_target(layer: &mut TargetOptions, id: Id, given: &Given<'_>) -> Result<(), UsageError> {
+    if id != Id::CheckType {
+        return layer.apply(id, given);
+    }
+    let def =
+        scheme::by_check_type(given.text).ok_or_else(|| given.invalid(scheme::check_types()))?;
+    layer.check_type = Some(def.name());
+    Ok(())
 }
 
 /// The health sidecar's variables (http-healthcheck-sidecar): when any is
@@ -437,7 +455,7 @@ fn read_env(env: Env<'_>) -> Result<(RunOptions, TargetOptions), UsageError> {
     each_env(env, |flag, given| match flag.scope {
         _ if flag.id == Id::Name => Ok(()),
         Scope::Run => run.apply(flag.id, given),
-        Scope::Target(_) => target.apply(flag.id, given),
+        Scope::Target(_) => apply_target(&mut target, flag.id, given),
         // Read by serve::settings, and only for rdy serve.
         Scope::Serve => Ok(()),
     })?;
