@@ -276,6 +276,11 @@ pub const WAIT_ONLY: [Id; 5] = [
     Id::Strict,
 ];
 
+/// Options that may be given more than once in one layer: each adds to a
+/// list. Any other given twice is an error, since the second value would
+/// silently replace the first (`--timeout 1m ... --timeout 5s`).
+pub const REPEATABLE: [Id; 4] = [Id::Header, Id::For, Id::ThenPost, Id::Expose];
+
 /// Options `rdy serve` refuses although wait and check take them: it ends
 /// with no verdict to write to a termination log, and probes when asked,
 /// not every interval. Its help leaves them out.

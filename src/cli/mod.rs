@@ -31,6 +31,7 @@ use crate::exec::Program;
 use crate::kube::config::KubeOptions;
 use crate::log;
 use crate::probe::http::proxy::ProxyEnv;
+use crate::target::Target;
 
 /// What the user asked for.
 #[derive(Debug)]
@@ -134,6 +135,8 @@ struct CommandLine {
     targets: Vec<Written>,
     /// Run options as spelled, so `rdy serve` can refuse wait's.
     run_given: Vec<(Id, String)>,
+    /// Serve options as spelled.
+    serve_given: Vec<(Id, String)>,
     serve: serve::ServeOptions,
     help: bool,
     version: bool,
@@ -244,10 +247,13 @@ impl CommandLine {
         };
         match flag.scope {
             Scope::Run => {
+                once(&self.run_given, flag.id, &spelled)?;
                 self.run_given.push((flag.id, spelled.clone()));
                 self.run.apply(flag.id, &given)
             }
             Scope::Serve => {
+                once(&self.serve_given, flag.id, &spelled)?;
+                self.serve_given.push((flag.id, spelled.clone()));
                 self.serve.given.push(spelled.clone());
                 self.serve.apply(flag.id, &given)
             }
@@ -256,6 +262,7 @@ impl CommandLine {
                     Some(target) => &mut target.options,
                     None => &mut self.defaults,
                 };
+                once(&layer.given, flag.id, &spelled)?;
                 apply_target(layer, flag.id, &given)?;
                 layer.given.push((flag.id, spelled));
                 Ok(())
@@ -352,6 +359,9 @@ fn finish(
         .iter()
         .map(|t| defaults.under(&t.options).name.is_some())
         .collect();
+    if mode != Mode::Serve {
+        same_names(&targets, &named)?;
+    }
     targets::distinct_names(&mut targets, &named);
     let hooks = match mode {
         Mode::Wait => run.then_post.as_deref().unwrap_or_default(),
@@ -381,6 +391,34 @@ fn finish(
         client: shared.client.get().cloned(),
         termination: run.termination_log.clone().unwrap_or_default(),
     })
+}
+
+/// Refuses two targets named alike with `--name` (serve refuses any two
+/// alike names, as they name its paths).
+fn same_names(targets: &[Target], named: &[bool]) -> Result<(), UsageError> {
+    let named: Vec<&str> = targets
+        .iter()
+        .zip(named)
+        .filter(|(_, named)| **named)
+        .map(|(t, _)| t.name.as_str())
+        .collect();
+    for (i, name) in named.iter().enumerate() {
+        if named[..i].contains(name) {
+            return Err(UsageError::SameName((*name).to_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an option that takes one value when its layer has it already.
+fn once(given: &[(Id, String)], id: Id, spelled: &str) -> Result<(), UsageError> {
+    match given.iter().find(|(i, _)| *i == id) {
+        Some((_, first)) if !flags::REPEATABLE.contains(&id) => Err(UsageError::Repeated {
+            first: first.clone(),
+            again: spelled.to_owned(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Sets one per-target option; `--type` here, as it names a row of the

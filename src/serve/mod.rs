@@ -151,7 +151,7 @@ pub fn run(signals: Blocked, settings: Settings) -> ! {
         let event_loop = Loop::new(listener, app, wake, limits)?;
         log::info("Serving")
             .field("listen", address)
-            .field("targets", targets.len())
+            .field("targets", visible)
             .field("workers", workers)
             .field("token", token)
             .emit();

@@ -232,6 +232,12 @@ impl App {
             }),
             Route::Probe(select) => match (select, self.force) {
                 (Select::All, Some(force)) => Reply::Now(forced(force, json)),
+                // Nothing to report is not "all ready": a load balancer
+                // pointed here would see ready forever.
+                (Select::All, None) if self.visible == 0 => Reply::Now(Response::text(
+                    503,
+                    "no targets: this server answers /api/healthz and /healthz only\n",
+                )),
                 _ => Reply::Later(Pending {
                     select,
                     view: View::Report { json },
