@@ -77,8 +77,10 @@ impl Def {
     }
 }
 
-/// A target of one scheme, parsed: its typed address and options.
-pub trait Parsed: fmt::Debug {
+/// A target of one scheme, parsed: its typed address and options. Not
+/// `Debug`: a vtable entry per scheme would keep eight printers in the
+/// binary that nothing calls.
+pub trait Parsed {
     /// The scheme's row.
     fn def(&self) -> &'static Def;
     /// Its host: the display name without `--name`, as PortPatrol infers
@@ -88,4 +90,11 @@ pub trait Parsed: fmt::Debug {
     /// The probe, with everything checked that can be before any network
     /// activity; an error is the problem text of an exit-2 line.
     fn build(&self, cx: &Context<'_>) -> Result<Probe, String>;
+}
+
+/// For tests' `unwrap_err`: the scheme and host.
+impl fmt::Debug for dyn Parsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}", self.def().name(), self.host())
+    }
 }

@@ -32,7 +32,6 @@ pub const DNS: Def = Def {
 };
 
 /// The question and where it is asked.
-#[derive(Debug)]
 struct Address {
     /// As written (absolute: no search list).
     name: String,

@@ -41,7 +41,6 @@ pub const GRPCS: Def = Def {
 };
 
 /// Where the server is and which service is asked about.
-#[derive(Debug)]
 struct Address {
     def: &'static Def,
     at: Endpoint,

@@ -45,7 +45,6 @@ pub const HTTPS: Def = Def {
 
 /// An http(s) target: the URL, query and all (it is the server's, not
 /// rdy's options).
-#[derive(Debug)]
 pub struct Address {
     def: &'static Def,
     uri: Uri,

@@ -29,7 +29,6 @@ pub const ICMP: Def = Def {
 };
 
 /// The host to ping.
-#[derive(Debug)]
 struct Address {
     host: String,
 }

@@ -24,7 +24,6 @@ pub const MYSQL: Def = Def {
 };
 
 /// The MySQL target: only where the server is.
-#[derive(Debug)]
 struct Address(Endpoint);
 
 fn parse(rest: &str) -> Result<Address, InvalidTarget> {

@@ -32,7 +32,6 @@ pub const POSTGRES: Def = Def {
 };
 
 /// Where the server is and what the `StartupMessage` says.
-#[derive(Debug)]
 struct Address {
     at: Endpoint,
     user: Option<String>,

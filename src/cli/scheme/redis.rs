@@ -41,7 +41,6 @@ pub const REDISS: Def = Def {
 };
 
 /// Where the server is and who logs in.
-#[derive(Debug)]
 struct Address {
     def: &'static Def,
     at: Endpoint,
