@@ -97,23 +97,29 @@ write(
         "X-Empty=",
     ],
 )
-# First byte picks --type: 0 none, 1 tcp, 2 http, 3 https, 4 icmp,
-# 5 postgres, 6 mysql, 7 redis, 8 rediss.
+def scheme_examples():
+    """Each scheme's `example:` in src/cli/scheme/*.rs and scheme.rs (the
+    scheme table's rows), so that a new scheme is seeded by its row."""
+    found = []
+    for path in sorted((ROOT / "src" / "cli" / "scheme").glob("*.rs")) + [
+        ROOT / "src" / "cli" / "scheme.rs"
+    ]:
+        found += re.findall(r'^    example: "(.*)",$', path.read_text(), re.M)
+    return found
+
+
+# First byte picks --type: 0 none, else the Nth row of the scheme table that
+# --type may name (fuzz_targets/target.rs): 1 tcp, 2 http, ...
 write(
     "target",
-    [
-        b"\x00db:5432",
+    [b"\x00" + e.encode() for e in scheme_examples()]
+    + [
         b"\x00tcp://[::1]:80",
-        b"\x00http://postgres.default.svc.cluster.local:5432",
-        b"\x00https://[::1]/healthz?x=1",
-        b"\x00icmp://gateway/",
         b"\x02web:8080",
         b"\x04::1",
         b"\x00postgres.default.svc.cluster.local.:5432",
-        b"\x00postgresql://db:6432/app?user=app&sslmode=require",
-        b"\x00mysql://[::1]",
-        b"\x00rediss://cache:6380?user=default&password_file=/run/secrets/redis",
         b"\x06orders-db",
+        b"\x00dns://x?type=A&type=AAAA",
     ],
 )
 

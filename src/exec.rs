@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command};
 
 use crate::signal;
-use crate::supervise::FORWARDED;
+use crate::signal::FORWARDED;
 
 /// The command after `--` (or in `WAIT_COMMAND`).
 #[derive(Debug, Clone)]

@@ -9,6 +9,8 @@
 //! costs a fraction of serde_json's bytes (see docs/decisions.md); it never
 //! panics, and nesting is limited so hostile input cannot exhaust the stack.
 
+pub mod write;
+
 use std::fmt;
 
 /// Nesting deeper than this is refused: Kubernetes objects stay far below.

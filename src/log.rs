@@ -9,6 +9,7 @@ use std::io::Write as _;
 use std::sync::OnceLock;
 use std::time::SystemTime;
 
+use crate::json::write as json;
 use crate::timestamp::Timestamp;
 
 /// How lines are rendered.
@@ -250,12 +251,12 @@ fn write_field(out: &mut impl fmt::Write, format: Format, key: &str, value: &str
         }
         Format::Json => {
             out.write_char(',')?;
-            json_string(out, key)?;
+            json::string(out, key)?;
             out.write_char(':')?;
             if NUMBERS.contains(&key) && is_integer(value) {
                 out.write_str(value)
             } else {
-                json_string(out, value)
+                json::string(out, value)
             }
         }
     }
@@ -274,7 +275,7 @@ fn write_logfmt_value(out: &mut impl fmt::Write, value: &str) -> fmt::Result {
     }
     out.write_char('"')?;
     for c in value.chars() {
-        escape_char(out, c)?;
+        json::escape_char(out, c)?;
     }
     out.write_char('"')
 }
@@ -287,44 +288,17 @@ fn is_integer(text: &str) -> bool {
         && (digits == "0" || !digits.starts_with('0'))
 }
 
-/// JSON string per RFC 8259 §7.
-pub fn write_json_string(out: &mut String, value: &str) {
-    // Writing to a String cannot fail.
-    let _ = json_string(out, value);
-}
-
-fn json_string(out: &mut impl fmt::Write, value: &str) -> fmt::Result {
-    out.write_char('"')?;
-    for c in value.chars() {
-        escape_char(out, c)?;
-    }
-    out.write_char('"')
-}
-
 /// `text` with its control characters (and `\\`, so an escape reads back
 /// as one) escaped as in a log line: for text from a server that goes
 /// somewhere other than a log line (the termination message).
 pub fn escape_controls(out: &mut impl fmt::Write, text: &str) -> fmt::Result {
     for c in text.chars() {
         match c {
-            c if c == '\\' || c.is_control() => escape_char(out, c)?,
+            c if c == '\\' || c.is_control() => json::escape_char(out, c)?,
             c => out.write_char(c)?,
         }
     }
     Ok(())
-}
-
-/// The escapes shared by JSON strings and quoted logfmt values.
-fn escape_char(out: &mut impl fmt::Write, c: char) -> fmt::Result {
-    match c {
-        '"' => out.write_str("\\\""),
-        '\\' => out.write_str("\\\\"),
-        '\n' => out.write_str("\\n"),
-        '\r' => out.write_str("\\r"),
-        '\t' => out.write_str("\\t"),
-        c if c.is_control() => write!(out, "\\u{:04x}", c as u32),
-        c => out.write_char(c),
-    }
 }
 
 #[cfg(test)]
@@ -346,12 +320,5 @@ mod tests {
     fn counts_and_codes_are_json_numbers() {
         assert!(is_integer("0") && is_integer("143") && is_integer("-1"));
         assert!(!is_integer("") && !is_integer("01") && !is_integer("+1") && !is_integer("1.5"));
-    }
-
-    #[test]
-    fn json_escapes_controls() {
-        let mut s = String::new();
-        write_json_string(&mut s, "a\"b\\c\u{1}✓");
-        assert_eq!(s, r#""a\"b\\c\u0001✓""#);
     }
 }

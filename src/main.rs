@@ -22,7 +22,7 @@ use nix::sys::signal::Signal;
 use rdy::cli::{self, Command, Run};
 use rdy::exec::{self, Program};
 use rdy::probe::http::Http;
-use rdy::signal::Blocked;
+use rdy::signal::{Blocked, FORWARDED};
 use rdy::supervise::{self, ChildSlot, Next};
 use rdy::wait::{self, Outcome};
 use rdy::{footprint, hooks, log, termination};
@@ -177,9 +177,9 @@ fn wait(signals: Blocked, run: Run) -> ! {
     log::init(run.log);
     let program: Option<&'static Program> = run
         .program
-        .map(|p| &*Box::leak(Box::new(supervised_as_pid_1(p))));
+        .map(|p| &*Box::leak(Box::new(supervise::as_pid_1(p))));
     let signals = match program {
-        Some(p) if p.supervise => signals.also(&supervise::FORWARDED).also(&[Signal::SIGCHLD]),
+        Some(p) if p.supervise => signals.also(&FORWARDED).also(&[Signal::SIGCHLD]),
         Some(_) => signals.also(&[Signal::SIGCHLD]),
         None => signals,
     };
@@ -205,19 +205,6 @@ fn wait(signals: Blocked, run: Run) -> ! {
         }
     });
     take_signals(&signals, hooks)
-}
-
-/// As PID 1 of a PID namespace (a container's entrypoint) rdy supervises
-/// the command instead of exec'ing it, as tini does: the kernel drops a
-/// signal sent to PID 1 that has no handler for it, so a command exec'd as
-/// PID 1 would lose a SIGTERM that arrives before it installs its own
-/// handler, and nothing would reap orphans.
-fn supervised_as_pid_1(mut program: Program) -> Program {
-    if !program.supervise && std::process::id() == 1 {
-        program.supervise = true;
-        log::debug("rdy is PID 1: the command runs as a supervised child").emit();
-    }
-    program
 }
 
 /// Starts the program: hands it to the signal thread to exec, or starts a

@@ -157,3 +157,14 @@ pub fn ignore_sigpipe() {
 pub fn exit_code(signal: Signal) -> i32 {
     128 + signal as i32
 }
+
+/// Signals passed on to the child. SIGCHLD is handled, not forwarded.
+pub const FORWARDED: [Signal; 7] = [
+    Signal::SIGTERM,
+    Signal::SIGINT,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGWINCH,
+];

@@ -1,7 +1,8 @@
 //! rdy as the parent of the application (`--supervise`), in the manner of
 //! tini: signals are forwarded to the child, every zombie is reaped (as PID 1
 //! rdy inherits the orphans of the whole container), and rdy exits with the
-//! child's status.
+//! child's status. Being PID 1 is handled here too ([`as_pid_1`]), as tini
+//! keeps it in one place.
 //!
 //! The signal thread (main) owns all of this; the worker thread only starts
 //! the child and publishes its PID through a [`ChildSlot`], which also
@@ -15,18 +16,21 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
-use crate::signal;
+use crate::exec::Program;
+use crate::{log, signal};
 
-/// Signals passed on to the child. SIGCHLD is handled, not forwarded.
-pub const FORWARDED: [Signal; 7] = [
-    Signal::SIGTERM,
-    Signal::SIGINT,
-    Signal::SIGHUP,
-    Signal::SIGQUIT,
-    Signal::SIGUSR1,
-    Signal::SIGUSR2,
-    Signal::SIGWINCH,
-];
+/// As PID 1 of a PID namespace (a container's entrypoint) rdy supervises
+/// the command instead of exec'ing it, as tini does: the kernel drops a
+/// signal sent to PID 1 that has no handler for it, so a command exec'd as
+/// PID 1 would lose a SIGTERM that arrives before it installs its own
+/// handler, and nothing would reap orphans.
+pub fn as_pid_1(mut program: Program) -> Program {
+    if !program.supervise && std::process::id() == 1 {
+        program.supervise = true;
+        log::debug("rdy is PID 1: the command runs as a supervised child").emit();
+    }
+    program
+}
 
 const NO_CHILD: i32 = 0;
 const STARTING: i32 = -1;

@@ -137,15 +137,15 @@ fn bad_input_is_one_line_and_exit_2_before_any_connection() {
         ),
         bad(
             &["wait", &t, "--method", "GET"],
-            "--method applies to http(s) targets, but \"127.0.0.1",
+            "--method applies to http:// and https:// targets, but \"127.0.0.1",
         ),
         bad(
             &["wait", &h, "--icmp-read-timeout", "1s"],
-            "--icmp-read-timeout applies to icmp targets",
+            "--icmp-read-timeout applies to icmp:// targets",
         ),
         bad(
             &["wait", "icmp://127.0.0.1", "--status", "200"],
-            "--status applies to http(s) targets",
+            "--status applies to http:// and https:// targets",
         ),
         bad(
             &["wait", "--name", "X", &t, &h],
@@ -226,7 +226,44 @@ fn bad_input_is_one_line_and_exit_2_before_any_connection() {
         bad(&[], "no command given and TARGET_ADDRESS is not set"),
     ];
     assert!(cases.len() >= 30);
-    for case in &cases {
+    refused(&cases);
+    assert_eq!(server.accepted(), 0, "a usage error touched the network");
+}
+
+/// docker-compose-wait's WAIT_LOGGER_LEVEL: off and error keep a ready
+/// check silent, debug adds the verbose fields, info is the default.
+#[test]
+fn wait_logger_level_is_honoured() {
+    let server = TcpServer::start();
+    let t = server.addr();
+    let run = |level: &str| {
+        Rdy::new(&["check", &t])
+            .env("WAIT_LOGGER_LEVEL", level)
+            .run()
+    };
+    for quiet in ["off", "ERROR"] {
+        let out = run(quiet);
+        assert_eq!(out.code, Some(0), "{quiet}: {}", out.stderr);
+        assert_eq!(out.stderr, "", "{quiet}");
+    }
+    let out = run("debug");
+    assert!(
+        out.stderr.contains("is ready") && out.stderr.contains("check_type=tcp"),
+        "{}",
+        out.stderr
+    );
+    let out = run("info");
+    assert!(
+        out.stderr.contains("is ready") && !out.stderr.contains("check_type="),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Each case exits 2 with one line, `rdy: ...` naming what it says, and
+/// nothing on stdout.
+fn refused(cases: &[Bad]) {
+    for case in cases {
         let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
         let mut rdy = Rdy::new(&args);
         for (key, value) in &case.env {
@@ -244,6 +281,46 @@ fn bad_input_is_one_line_and_exit_2_before_any_connection() {
         );
         assert!(out.stdout.is_empty(), "{context}");
     }
+}
+
+/// A setting that would do nothing is refused, not ignored: the options
+/// of TLS after a plain http target, an option given twice, one --name
+/// for two targets, serve's ignored --interval, an unknown
+/// WAIT_LOGGER_LEVEL.
+#[test]
+fn settings_that_would_do_nothing_are_refused() {
+    let server = TcpServer::start();
+    let t = server.addr();
+    let h = format!("http://{t}/");
+    let cases = vec![
+        bad(
+            &["wait", &h, "-k"],
+            "-k applies to https://, grpcs://, postgres:// and rediss:// targets, but \"http://",
+        ),
+        bad(&["check", &h, "--ca-file", "/etc/hostname"], "--ca-file"),
+        bad(
+            &["wait", "--timeout", "1m", &t, "-t", "5s"],
+            "--timeout is given twice (again as -t); it takes one value",
+        ),
+        bad(
+            &["check", &t, "--status", "200", "--status", "204"],
+            "--status is given twice; it takes one value",
+        ),
+        bad(
+            &["wait", &t, "--name", "db", &h, "--name", "db"],
+            "two targets are named \"db\" with --name",
+        ),
+        bad(
+            &["serve", "--listen", "127.0.0.1:0", &t, "-i", "1s"],
+            "-i applies to rdy wait and rdy check only",
+        ),
+        bad_env(
+            &[("WAIT_LOGGER_LEVEL", "verbose")],
+            &["wait", &t],
+            "WAIT_LOGGER_LEVEL: invalid value \"verbose\"; expected off, error, info or debug",
+        ),
+    ];
+    refused(&cases);
     assert_eq!(server.accepted(), 0, "a usage error touched the network");
 }
 

@@ -194,9 +194,15 @@ fn bad_dns_targets_are_usage_errors() {
             "dns://db.test?server=dns.example",
             "server=\"dns.example\" is not an IP address",
         ),
-        ("dns://db.test?ttl=5", "unknown option \"ttl=5\""),
+        (
+            "dns://db.test?ttl=5",
+            "unknown option \"ttl\"; dns://NAME takes type=T, server=IP[:PORT]",
+        ),
+        // One parser of target options: a repeated one is refused, not
+        // the last kept.
+        ("dns://db.test?type=A&type=AAAA", "type= is given twice"),
         ("dns://10.0.0.1", "is not a DNS name to look up"),
-        ("dns://db.test:53", "a dns target is dns://name"),
+        ("dns://db.test:53", "expected dns://name"),
     ];
     for (target, says) in cases {
         Rdy::new(&["check", target]).run().expect(2, says);

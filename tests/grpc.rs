@@ -242,11 +242,15 @@ fn bad_grpc_targets_are_usage_errors() {
         ("grpc://api", "missing port"),
         (
             "grpc://api:50051?svc=x",
-            "unknown option \"svc=x\"; accepted: service=NAME",
+            "unknown option \"svc\"; grpc://HOST:PORT takes service=NAME",
+        ),
+        (
+            "grpc://api:50051?service=a&service=b",
+            "service= is given twice",
         ),
         (
             "grpc://api:50051/grpc.health.v1.Health",
-            "a grpc target is grpc://host:port",
+            "expected grpc://host:port",
         ),
     ];
     for (target, says) in cases {

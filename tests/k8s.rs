@@ -470,7 +470,7 @@ fn unusable_configuration_is_exit_2_before_any_request() {
         .run()
         .expect(
             2,
-            "--status applies to http(s) targets, but \"k8s:deployment/web\" is a k8s target",
+            "--status applies to http:// and https:// targets, but \"k8s:deployment/web\" is a k8s target",
         );
     assert!(
         api.requests().is_empty(),

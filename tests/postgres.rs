@@ -129,7 +129,10 @@ fn bad_parameters_are_usage_errors() {
             "postgres://db?sslmode=verify-full",
             "sslmode=\"verify-full\" is not one of disable, prefer or require",
         ),
-        ("postgres://db?password=x", "unknown parameter \"password\""),
+        (
+            "postgres://db?password=x",
+            "unknown option \"password\"; postgres://HOST[:5432][/DBNAME] takes user=U, dbname=D, sslmode=MODE",
+        ),
         (
             "postgres://u:p@db",
             "credentials do not belong in the target",

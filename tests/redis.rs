@@ -174,23 +174,20 @@ fn bad_targets_are_usage_errors() {
             "redis://cache/0",
             "expected redis://host[:port][?user=U&password_file=FILE], without a path",
         ),
-        ("redis://cache?db=1", "unknown parameter \"db\""),
+        ("redis://cache?db=1", "unknown option \"db\""),
         ("redis://cache?user=app", "user= needs a password"),
         (
             "redis://cache?password_file=/nonexistent",
             "password_file=/nonexistent: cannot read it",
         ),
-        (
-            "mysql://db?user=x",
-            "mysql://host[:port] takes no parameters",
-        ),
+        ("mysql://db?user=x", "mysql://HOST[:3306] takes no options"),
     ];
     for (target, says) in cases {
         Rdy::new(&["check", target]).run().expect(2, says);
     }
     Rdy::new(&["check", "redis://cache", "-k"])
         .run()
-        .expect(2, "-k applies to http(s), grpcs, rediss and postgres targets, but \"redis://cache\" is a redis target");
+        .expect(2, "-k applies to https://, grpcs://, postgres:// and rediss:// targets, but \"redis://cache\" is a redis target");
 }
 
 #[test]

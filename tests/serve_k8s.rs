@@ -353,3 +353,16 @@ fn serve_without_targets_needs_a_kubernetes_configuration() {
     .run()
     .expect(2, "--expose: invalid value \"Bad\"");
 }
+
+/// With a Kubernetes configuration and no targets, `/all` has nothing to
+/// report: 503 with the reason, never a 200 a load balancer would take for
+/// ready forever; the start-up line counts the user's targets (none).
+#[test]
+fn serve_without_targets_answers_all_with_503() {
+    let api = FakeApi::start();
+    let server = Server::with(serve(&api, &[]));
+    let all = server.get("/all");
+    assert_eq!(all.status, 503, "{}", all.body);
+    assert!(all.body.contains("no targets"), "{}", all.body);
+    assert_eq!(server.get("/healthz").status, 200);
+}

@@ -12,7 +12,7 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
-use super::Env;
+use super::env::Env;
 use super::error::{Source, UsageError};
 use super::flags::Id;
 use super::options::{Given, RunOptions, TargetOptions};
@@ -77,6 +77,9 @@ pub fn read(env: Env<'_>, hosts_used: bool) -> Result<ComposeWait, UsageError> {
             }
         }
     }
+    if let Some((var, text)) = value(env, &["WAIT_LOGGER_LEVEL"]) {
+        logger_level(&mut out.run, var, &text)?;
+    }
     let target_vars = [
         ("WAIT_SLEEP_INTERVAL", Id::Interval),
         ("WAIT_HOST_CONNECT_TIMEOUT", Id::DialTimeout),
@@ -116,6 +119,25 @@ fn apply(
         source: &source,
         text,
     })
+}
+
+/// The tool's `WAIT_LOGGER_LEVEL` as rdy's levels: `off` and `error` log
+/// errors only (`-q`; rdy's errors are the lines that say why it exits),
+/// `debug` is `-v`, `info` the default.
+fn logger_level(run: &mut RunOptions, var: &'static str, text: &str) -> Result<(), UsageError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "off" | "error" => run.quiet = Some(true),
+        "debug" => run.verbose = Some(true),
+        "info" => {}
+        _ => {
+            return Err(UsageError::Invalid {
+                source: Source::Env(var),
+                given: text.to_owned(),
+                expected: "off, error, info or debug".to_owned(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Splits a command line into words as a POSIX shell does, without any

@@ -60,7 +60,7 @@ pub enum UsageError {
     /// A per-target option after a target it does not apply to.
     NotForTarget {
         option: String,
-        applies_to: &'static str,
+        applies_to: String,
         target: String,
         kind: &'static str,
     },
@@ -75,6 +75,12 @@ pub enum UsageError {
     },
     /// Two `rdy serve` targets with one display name.
     DuplicateName(String),
+    /// Two targets of `wait` or `check` given one `--name`: their log lines
+    /// would be alike.
+    SameName(String),
+    /// An option that takes one value given twice in one layer: as
+    /// first spelled, and as spelled again.
+    Repeated { first: String, again: String },
     /// Two settings that contradict each other, or where one would be
     /// ignored.
     Conflict {
@@ -173,6 +179,20 @@ impl fmt::Display for UsageError {
                 "serve: two targets are named {name:?}; /ready/NAME and the metrics \
                  need unique names (give one a --name)"
             ),
+            UsageError::SameName(name) => write!(
+                f,
+                "two targets are named {name:?} with --name; each log line must say \
+                 which target it is about (give each its own name)"
+            ),
+            UsageError::Repeated { first, again } if first == again => {
+                write!(f, "{first} is given twice; it takes one value")
+            }
+            UsageError::Repeated { first, again } => {
+                write!(
+                    f,
+                    "{first} is given twice (again as {again}); it takes one value"
+                )
+            }
             UsageError::Conflict {
                 first,
                 second,

@@ -62,7 +62,8 @@ pub enum Scope {
     Serve,
 }
 
-/// The target kinds a per-target option applies to.
+/// The target kinds a per-target option applies to: each scheme's row
+/// lists the kinds it honours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kinds {
     /// Every target.
@@ -73,22 +74,9 @@ pub enum Kinds {
     Icmp,
     /// `k8s:` targets.
     K8s,
-    /// Targets that may verify a TLS server: http(s) (https, or redirects to
-    /// it), grpcs, rediss, postgres.
+    /// Targets that verify a TLS server (`-k`, `--ca-file`); which ones the
+    /// scheme table says (cli/scheme.rs), as for every kind.
     Tls,
-}
-
-impl Kinds {
-    /// How the kinds are named in an error message.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Kinds::All => "every target",
-            Kinds::Http => "http(s) targets",
-            Kinds::Icmp => "icmp targets",
-            Kinds::K8s => "k8s: targets",
-            Kinds::Tls => "http(s), grpcs, rediss and postgres targets",
-        }
-    }
 }
 
 /// One option.
@@ -107,7 +95,8 @@ pub struct Flag {
     pub value: Option<&'static str>,
     /// Where it may appear.
     pub scope: Scope,
-    /// One or two sentences, with an example or the default.
+    /// One or two sentences, with an example or the default. `{types}` and
+    /// `{tls}` stand for the lists of the scheme table (see help.rs).
     pub help: &'static str,
 }
 
@@ -152,8 +141,8 @@ pub const FLAGS: &[Flag] = &[
         "Name of the target in log lines [default: its host]. TARGET_NAME names \
          the TARGET_ADDRESS target only. Example: db:5432 --name PostgreSQL"),
     flag(Id::CheckType, "type", None, Some("TARGET_CHECK_TYPE"), Some("TYPE"), Target(All),
-        "Check type for an address written without a scheme: tcp, http, https, \
-         icmp, postgres, mysql, redis or rediss [default: tcp]. \
+        "Check type for an address written without a scheme: {types} \
+         [default: tcp]. \
          Example: --type http web:8080"),
     flag(Id::For, "for", None, None, Some("EXPR"), Target(K8s),
         "Wait for this instead of the kind's rule (kubectl's syntax: condition=, \
@@ -187,10 +176,10 @@ pub const FLAGS: &[Flag] = &[
         "Follow up to 10 redirects; without it a 3xx response is the answer \
          judged by --status."),
     flag(Id::Insecure, "insecure", Some('k'), Some("HTTP_SKIP_TLS_VERIFY"), None, Target(Tls),
-        "Do not verify the server's TLS certificate (https, grpcs, rediss, postgres)."),
+        "Do not verify the server's TLS certificate ({tls})."),
     flag(Id::CaFile, "ca-file", None, Some("RDY_CA_FILE"), Some("FILE"), Target(Tls),
         "Trust the CA certificates in this PEM file instead of the system \
-         bundle (https, rediss); postgres TLS is verified only with it, as \
+         bundle ({tls}); postgres TLS is verified only with it, as \
          libpq with a root certificate. Example: --ca-file /etc/rdy/ca.pem"),
     flag(Id::IcmpReadTimeout, "icmp-read-timeout", None, Some("ICMP_READ_TIMEOUT"), Some("DUR"), Target(Icmp),
         "How long to wait for the echo reply [default: 1s]."),
@@ -297,6 +286,16 @@ pub const WAIT_ONLY: [Id; 5] = [
     Id::WaitAfter,
     Id::Strict,
 ];
+
+/// Options that may be given more than once in one layer: each adds to a
+/// list. Any other given twice is an error, since the second value would
+/// silently replace the first (`--timeout 1m ... --timeout 5s`).
+pub const REPEATABLE: [Id; 4] = [Id::Header, Id::For, Id::ThenPost, Id::Expose];
+
+/// Options `rdy serve` refuses although wait and check take them: it ends
+/// with no verdict to write to a termination log, and probes when asked,
+/// not every interval. Its help leaves them out.
+pub const NOT_SERVE: [Id; 2] = [Id::TerminationLog, Id::Interval];
 
 /// The option a mistyped `--name` most likely meant: the long name with the
 /// fewest single-character edits, if at most two and fewer than half the

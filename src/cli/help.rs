@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::flags::{FLAGS, Flag, Id, Scope, WAIT_ONLY};
+use super::flags::{FLAGS, Flag, Id, Kinds, NOT_SERVE, Scope, WAIT_ONLY};
+use super::scheme;
 
 const WIDTH: usize = 79;
 const INDENT: usize = 8;
@@ -58,31 +59,6 @@ configuration /api/healthz/NS/KIND/NAME and /healthz.
 
 Usage:
   rdy serve [--listen ADDR] [OPTIONS] [TARGET [TARGET OPTIONS]...]
-";
-
-// Target schemes, one per line. A new scheme adds its line here (and to
-// the README's "Targets" table).
-const TARGETS: &str = "
-Targets:
-  tcp://HOST:PORT, HOST:PORT   a TCP connection is accepted
-  http://URL, https://URL      the status is expected (--status, 200)
-  icmp://HOST                  an echo reply comes back
-  grpc://HOST:PORT, grpcs://   the gRPC health check answers SERVING
-                               (?service=NAME: one service)
-  dns://NAME                   NAME has a record (?type=A, AAAA, CNAME, SRV,
-                               TXT, MX or NS; ?server=IP[:PORT])
-  postgres://HOST[:5432]       it answers a login (pg_isready's rule);
-                               ?user=U&dbname=D&sslmode=MODE
-  mysql://HOST[:3306]          a login is answered (OK or access denied);
-                               never counts toward max_connect_errors
-  redis://HOST[:6379]          PING answers PONG (or NOAUTH); LOADING, BUSY,
-  rediss://HOST[:6379]         MASTERDOWN are not ready; password:
-                               REDISCLI_AUTH or ?password_file=FILE
-  k8s:[NS/]RESOURCE/NAME[?OPTS]  the object is ready: kubectl's rule for
-                               the built-in kinds, else its Ready condition
-                               (kstatus); RESOURCE is any served resource
-                               (pod, deploy, certificate.cert-manager.io),
-                               or pods?selector=LABELS
 ";
 
 const LAYERS: &str = "
@@ -149,7 +125,7 @@ pub fn text(page: Page) -> String {
     let (intro, exit, examples) = match page {
         Page::Overview => {
             out.push_str(OVERVIEW);
-            out.push_str(TARGETS);
+            scheme::targets_help(&mut out, wrap);
             out.push_str(EXIT_ALL);
             return out;
         }
@@ -158,12 +134,12 @@ pub fn text(page: Page) -> String {
         Page::Serve => (SERVE, EXIT_SERVE, EXAMPLES_SERVE),
     };
     out.push_str(intro);
-    out.push_str(TARGETS);
+    scheme::targets_help(&mut out, wrap);
     out.push_str(LAYERS);
     let run = |f: &Flag| f.scope == Scope::Run && takes(page, f.id);
     section(&mut out, "\nRun options:\n", run);
     section(&mut out, "\nTarget options:\n", |f| {
-        matches!(f.scope, Scope::Target(_))
+        matches!(f.scope, Scope::Target(_)) && takes(page, f.id)
     });
     if page == Page::Serve {
         section(&mut out, SERVE_TITLE, |f| f.scope == Scope::Serve);
@@ -173,9 +149,13 @@ pub fn text(page: Page) -> String {
     out
 }
 
-/// Whether the command of `page` takes a run option.
+/// Whether the command of `page` takes an option.
 fn takes(page: Page, id: Id) -> bool {
-    page == Page::Wait || !WAIT_ONLY.contains(&id)
+    match page {
+        Page::Wait | Page::Overview => true,
+        Page::Check => !WAIT_ONLY.contains(&id),
+        Page::Serve => !WAIT_ONLY.contains(&id) && !NOT_SERVE.contains(&id),
+    }
 }
 
 fn section(out: &mut String, title: &str, keep: impl Fn(&Flag) -> bool) {
@@ -186,8 +166,15 @@ fn section(out: &mut String, title: &str, keep: impl Fn(&Flag) -> bool) {
             let _ = write!(out, "  [{env}]");
         }
         out.push('\n');
-        wrap(out, flag.help);
+        wrap(out, &help_of(flag), INDENT);
     }
+}
+
+/// An option's help with the scheme table's lists filled in.
+pub fn help_of(flag: &Flag) -> String {
+    flag.help
+        .replace("{types}", &scheme::check_types())
+        .replace("{tls}", &scheme::applies_to(Kinds::Tls))
 }
 
 /// `-i, --interval DUR` as written in help and in the README.
@@ -203,7 +190,8 @@ pub fn synopsis(flag: &Flag) -> String {
     s
 }
 
-fn wrap(out: &mut String, text: &str) {
+/// Appends `text` wrapped at [`WIDTH`], every line indented by `indent`.
+fn wrap(out: &mut String, text: &str, indent: usize) {
     let mut column = 0;
     for word in text.split_whitespace() {
         if column > 0 && column + 1 + word.len() > WIDTH {
@@ -211,8 +199,8 @@ fn wrap(out: &mut String, text: &str) {
             column = 0;
         }
         if column == 0 {
-            out.push_str(&" ".repeat(INDENT));
-            column = INDENT;
+            out.push_str(&" ".repeat(indent));
+            column = indent;
         } else {
             out.push(' ');
             column += 1;

@@ -1,10 +1,10 @@
 //! Settings that would be silently ignored, overruled or merged are refused
 //! instead (exit 2): a user who wrote them believes they work.
 
+use super::env::{Env, non_empty};
 use super::error::UsageError;
 use super::flags::{self, Id};
 use super::options::RunOptions;
-use super::{Env, non_empty};
 
 /// On the command line: wait's options after `check` (there is no command
 /// or hook to apply them to), and `-q` with `-v`.

@@ -6,34 +6,32 @@
 //! names it. Nothing here touches the network.
 
 pub mod compose_wait;
-mod databases;
+pub mod env;
 pub mod error;
 pub mod flags;
 pub mod help;
 pub mod ignored;
 pub mod options;
+pub mod run;
+pub mod scheme;
 pub mod serve;
 pub mod targets;
 
 use std::ffi::OsString;
-use std::sync::Arc;
-use std::time::Duration;
 
 use lexopt::Arg;
 
+pub use self::env::Env;
+use self::env::{each_env, non_empty};
 use self::error::{Source, UsageError};
 use self::flags::{Flag, Id, Scope};
 use self::options::{Given, RunOptions, TargetOptions};
+pub use self::run::Run;
 use crate::exec::Program;
-use crate::kube::client::Client;
 use crate::kube::config::KubeOptions;
 use crate::log;
-use crate::probe::http::Http;
 use crate::probe::http::proxy::ProxyEnv;
 use crate::target::Target;
-
-/// Reads one environment variable; tests pass their own.
-pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// What the user asked for.
 #[derive(Debug)]
@@ -48,32 +46,6 @@ pub enum Command {
     Help(help::Page),
     /// `--version`.
     Version,
-}
-
-/// A wait or check, fully validated.
-#[derive(Debug)]
-pub struct Run {
-    /// The targets, in the order given.
-    pub targets: Vec<Target>,
-    /// Overall limit (`--timeout`); `None` waits forever.
-    pub timeout: Option<Duration>,
-    /// Logger settings.
-    pub log: log::Config,
-    /// `--wait-before`: a pause before the first attempt.
-    pub before: Duration,
-    /// `--wait-after`: a pause after every target is ready.
-    pub after: Duration,
-    /// `-- COMMAND ARGS...` (or `WAIT_COMMAND`) to start once every target
-    /// is ready.
-    pub program: Option<Program>,
-    /// `--then-post` requests, sent when the run ends.
-    pub hooks: Vec<Http>,
-    /// `--kubeconfig`, `--context`.
-    pub kube: KubeOptions,
-    /// The Kubernetes client, if a `k8s:` target made one.
-    pub client: Option<Arc<Client>>,
-    /// Where a failed wait or check writes its summary.
-    pub termination: crate::termination::Destination,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +135,8 @@ struct CommandLine {
     targets: Vec<Written>,
     /// Run options as spelled, so `rdy serve` can refuse wait's.
     run_given: Vec<(Id, String)>,
+    /// Serve options as spelled.
+    serve_given: Vec<(Id, String)>,
     serve: serve::ServeOptions,
     help: bool,
     version: bool,
@@ -179,7 +153,13 @@ fn parse_run(mode: Mode, args: Vec<OsString>, env: Env<'_>) -> Result<Command, U
     }
     ignored::refuse_on_line(mode == Mode::Check, &line.run_given, &line.run)?;
     let serve_line = std::mem::take(&mut line.serve);
-    serve::check_command(mode == Mode::Serve, &serve_line, &line.run_given, &command)?;
+    // Target options serve refuses (--interval) count as run options here.
+    let mut given = line.run_given.clone();
+    if mode == Mode::Serve {
+        let layers = std::iter::once(&line.defaults).chain(line.targets.iter().map(|t| &t.options));
+        given.extend(layers.flat_map(|l| l.given.iter().cloned()));
+    }
+    serve::check_command(mode == Mode::Serve, &serve_line, &given, &command)?;
     let run = finish(mode, line, command, env)?;
     Ok(match mode {
         Mode::Wait => Command::Wait(run),
@@ -267,10 +247,13 @@ impl CommandLine {
         };
         match flag.scope {
             Scope::Run => {
+                once(&self.run_given, flag.id, &spelled)?;
                 self.run_given.push((flag.id, spelled.clone()));
                 self.run.apply(flag.id, &given)
             }
             Scope::Serve => {
+                once(&self.serve_given, flag.id, &spelled)?;
+                self.serve_given.push((flag.id, spelled.clone()));
                 self.serve.given.push(spelled.clone());
                 self.serve.apply(flag.id, &given)
             }
@@ -279,7 +262,8 @@ impl CommandLine {
                     Some(target) => &mut target.options,
                     None => &mut self.defaults,
                 };
-                layer.apply(flag.id, &given)?;
+                once(&layer.given, flag.id, &spelled)?;
+                apply_target(layer, flag.id, &given)?;
                 layer.given.push((flag.id, spelled));
                 Ok(())
             }
@@ -354,7 +338,7 @@ fn finish(
         .under(&compose.targets)
         .under(&env_targets)
         .under(&line.defaults);
-    let shared = targets::Shared {
+    let shared = scheme::context::Shared {
         proxy,
         env,
         // serve makes one attempt per probe too.
@@ -375,6 +359,9 @@ fn finish(
         .iter()
         .map(|t| defaults.under(&t.options).name.is_some())
         .collect();
+    if mode != Mode::Serve {
+        same_names(&targets, &named)?;
+    }
     targets::distinct_names(&mut targets, &named);
     let hooks = match mode {
         Mode::Wait => run.then_post.as_deref().unwrap_or_default(),
@@ -404,6 +391,46 @@ fn finish(
         client: shared.client.get().cloned(),
         termination: run.termination_log.clone().unwrap_or_default(),
     })
+}
+
+/// Refuses two targets named alike with `--name` (serve refuses any two
+/// alike names, as they name its paths).
+fn same_names(targets: &[Target], named: &[bool]) -> Result<(), UsageError> {
+    let named: Vec<&str> = targets
+        .iter()
+        .zip(named)
+        .filter(|(_, named)| **named)
+        .map(|(t, _)| t.name.as_str())
+        .collect();
+    for (i, name) in named.iter().enumerate() {
+        if named[..i].contains(name) {
+            return Err(UsageError::SameName((*name).to_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an option that takes one value when its layer has it already.
+fn once(given: &[(Id, String)], id: Id, spelled: &str) -> Result<(), UsageError> {
+    match given.iter().find(|(i, _)| *i == id) {
+        Some((_, first)) if !flags::REPEATABLE.contains(&id) => Err(UsageError::Repeated {
+            first: first.clone(),
+            again: spelled.to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Sets one per-target option; `--type` here, as it names a row of the
+/// scheme table, which builds on the options (no cycle).
+fn apply_target(layer: &mut TargetOptions, id: Id, given: &Given<'_>) -> Result<(), UsageError> {
+    if id != Id::CheckType {
+        return layer.apply(id, given);
+    }
+    let def =
+        scheme::by_check_type(given.text).ok_or_else(|| given.invalid(scheme::check_types()))?;
+    layer.check_type = Some(def.name());
+    Ok(())
 }
 
 /// The health sidecar's variables (http-healthcheck-sidecar): when any is
@@ -466,36 +493,11 @@ fn read_env(env: Env<'_>) -> Result<(RunOptions, TargetOptions), UsageError> {
     each_env(env, |flag, given| match flag.scope {
         _ if flag.id == Id::Name => Ok(()),
         Scope::Run => run.apply(flag.id, given),
-        Scope::Target(_) => target.apply(flag.id, given),
+        Scope::Target(_) => apply_target(&mut target, flag.id, given),
         // Read by serve::settings, and only for rdy serve.
         Scope::Serve => Ok(()),
     })?;
     Ok((run, target))
-}
-
-/// Calls `apply` with the value of every option's variable that is set.
-fn each_env(
-    env: Env<'_>,
-    mut apply: impl FnMut(&Flag, &Given<'_>) -> Result<(), UsageError>,
-) -> Result<(), UsageError> {
-    for flag in flags::FLAGS {
-        let Some(var) = flag.env else { continue };
-        let Some(text) = non_empty(env, var) else {
-            continue;
-        };
-        let source = Source::Env(var);
-        let given = Given {
-            source: &source,
-            text: &text,
-        };
-        apply(flag, &given)?;
-    }
-    Ok(())
-}
-
-/// A variable's value; empty counts as unset, as with Go's `os.Getenv`.
-fn non_empty(env: Env<'_>, var: &str) -> Option<String> {
-    env(var).filter(|v| !v.trim().is_empty())
 }
 
 fn utf8(value: OsString, what: &str) -> Result<String, UsageError> {

@@ -15,7 +15,6 @@ use crate::log;
 use crate::probe::http::header::{self, Header};
 use crate::probe::http::status::{self, StatusSet};
 use crate::probe::http::{self, METHODS};
-use crate::target::{CHECK_TYPES, Scheme};
 use crate::termination;
 use crate::transport::tls::Trust;
 
@@ -23,7 +22,8 @@ use crate::transport::tls::Trust;
 #[derive(Debug, Clone, Default)]
 pub struct TargetOptions {
     pub name: Option<String>,
-    pub check_type: Option<Scheme>,
+    /// `--type`: a scheme's name, checked against the table when read.
+    pub check_type: Option<&'static str>,
     pub interval: Option<Duration>,
     pub dial_timeout: Option<Duration>,
     pub method: Option<Method>,
@@ -88,7 +88,7 @@ pub struct Given<'a> {
 }
 
 impl Given<'_> {
-    pub(super) fn invalid(&self, expected: impl Into<String>) -> UsageError {
+    pub fn invalid(&self, expected: impl Into<String>) -> UsageError {
         UsageError::Invalid {
             source: self.source.clone(),
             given: self.text.to_owned(),
@@ -120,14 +120,11 @@ impl Given<'_> {
 }
 
 impl TargetOptions {
-    /// Sets one per-target option from its text.
+    /// Sets one per-target option from its text; `--type` is read where
+    /// the scheme table is (cli::apply_target).
     pub fn apply(&mut self, id: Id, value: &Given<'_>) -> Result<(), UsageError> {
         match id {
             Id::Name => self.name = Some(value.non_empty("a non-empty name")?),
-            Id::CheckType => {
-                let t = Scheme::parse(value.text).ok_or_else(|| value.invalid(CHECK_TYPES))?;
-                self.check_type = Some(t);
-            }
             Id::Interval => self.interval = Some(value.positive_duration()?),
             Id::DialTimeout => self.dial_timeout = Some(value.positive_duration()?),
             Id::IcmpReadTimeout => self.icmp_read_timeout = Some(value.positive_duration()?),

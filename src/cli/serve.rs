@@ -6,11 +6,11 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::Run;
+use super::env::{Env, each_env, non_empty};
 use super::error::{Source, UsageError};
-use super::flags::{Id, Scope, WAIT_ONLY};
+use super::flags::{Id, NOT_SERVE, Scope, WAIT_ONLY};
 use super::options::Given;
-use super::{Env, each_env, non_empty};
+use super::run::Run;
 use crate::kube::cache::WatchCache;
 use crate::kube::config;
 use crate::kube::health::{self, Exposure};
@@ -154,8 +154,9 @@ pub fn check_command(
     if !command.is_empty() {
         return Err(only_for("-- COMMAND", "wait"));
     }
-    // A server does not end with a verdict to report.
-    if let Some((_, spelled)) = run_given.iter().find(|(id, _)| *id == Id::TerminationLog) {
+    // A server does not end with a verdict to report, and probes when
+    // asked rather than every --interval.
+    if let Some((_, spelled)) = run_given.iter().find(|(id, _)| NOT_SERVE.contains(id)) {
         return Err(only_for(spelled, "wait and rdy check"));
     }
     match run_given.iter().find(|(id, _)| WAIT_ONLY.contains(id)) {

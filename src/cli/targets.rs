@@ -4,61 +4,18 @@
 
 use std::time::Duration;
 
-use std::cell::OnceCell;
-use std::sync::Arc;
-
-use super::Env;
-use super::databases;
 use super::error::UsageError;
-use super::flags::{self, Id, Kinds, Scope};
+use super::flags::{self, Id, Scope};
 use super::options::TargetOptions;
+use super::scheme::context::{Context, DEFAULT_DIAL_TIMEOUT, Shared};
+use super::scheme::{self, HttpAddress};
 use crate::kube;
-use crate::kube::client::Client;
-use crate::kube::config::{self, KubeOptions};
-use crate::probe::dns::{self, Dns};
-use crate::probe::grpc::{self, Grpc};
-use crate::probe::http::header;
-use crate::probe::http::proxy::ProxyEnv;
-use crate::probe::icmp::Icmp;
 use crate::probe::k8s::K8s;
-use crate::probe::tcp::Tcp;
 use crate::probe::{Probe, http};
-use crate::target::{self, Address, Scheme, Target};
-use crate::transport::agent::{self, AgentOptions};
-use crate::transport::tls::Trust;
+use crate::target::{self, Target};
 
-/// PortPatrol's defaults.
+/// PortPatrol's default.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(2);
-const DEFAULT_DIAL_TIMEOUT: Duration = Duration::from_secs(1);
-const DEFAULT_ICMP_READ_TIMEOUT: Duration = Duration::from_secs(1);
-/// Redirects followed with `--follow-redirects` (Go's and curl's habit).
-const MAX_REDIRECTS: u32 = 10;
-
-/// Settings shared by all targets of a run, read once.
-pub struct Shared<'a> {
-    /// The proxy variables.
-    pub proxy: ProxyEnv,
-    /// The environment, for `SSL_CERT_FILE`, `HOSTNAME` and Kubernetes.
-    pub env: Env<'a>,
-    /// `rdy check` (one look) rather than `rdy wait`.
-    pub check: bool,
-    /// `--kubeconfig`, `--context`.
-    pub kube: KubeOptions,
-    /// The Kubernetes client, created for the first `k8s:` target.
-    pub client: OnceCell<Arc<Client>>,
-}
-
-impl Shared<'_> {
-    fn kube_client(&self) -> Result<Arc<Client>, UsageError> {
-        if let Some(client) = self.client.get() {
-            return Ok(client.clone());
-        }
-        let config =
-            config::load(&self.kube, self.env).map_err(|e| UsageError::Kube(e.to_string()))?;
-        let client = Arc::new(Client::new(config).map_err(UsageError::Kube)?);
-        Ok(self.client.get_or_init(|| client).clone())
-    }
-}
 
 /// Makes errors about the target string `text`.
 fn problem_with(text: &str) -> impl Fn(String) -> UsageError + '_ {
@@ -80,48 +37,18 @@ pub fn build(
     if let Some(rest) = text.strip_prefix(kube::target::PREFIX) {
         return build_k8s(text, rest, options, own, shared);
     }
-    let address = target::parse(text, options.check_type).map_err(|e| problem(e.to_string()))?;
-    check_kinds(text, &address, own)?;
-    let dial_timeout = options.dial_timeout.unwrap_or(DEFAULT_DIAL_TIMEOUT);
-    let probe = match address.scheme {
-        Scheme::Tcp => Probe::Tcp(Tcp {
-            host: address.host.clone(),
-            port: address.port.unwrap_or_default(),
-            dial_timeout,
-        }),
-        Scheme::Icmp => Probe::Icmp(Icmp {
-            host: address.host.clone(),
-            dial_timeout,
-            read_timeout: options
-                .icmp_read_timeout
-                .unwrap_or(DEFAULT_ICMP_READ_TIMEOUT),
-        }),
-        Scheme::Http | Scheme::Https => Probe::Http(Box::new(
-            build_http(&address, options, dial_timeout, shared).map_err(problem)?,
-        )),
-        Scheme::Grpc | Scheme::Grpcs => Probe::Grpc(Box::new(
-            build_grpc(&address, options, dial_timeout, shared).map_err(problem)?,
-        )),
-        Scheme::Dns => {
-            let (qname, qtype, server) =
-                dns::parse_query(&address.host, address.query.as_deref()).map_err(problem)?;
-            Probe::Dns(Dns {
-                name: address.host.clone(),
-                qname,
-                qtype,
-                server,
-                dial_timeout,
-            })
-        }
-        Scheme::Postgres | Scheme::Mysql | Scheme::Redis | Scheme::Rediss => {
-            databases::build(&address, options, own, dial_timeout, shared).map_err(problem)?
-        }
+    let check_type = options.check_type.and_then(scheme::by_check_type);
+    let address = scheme::parse(text, check_type).map_err(|e| problem(e.to_string()))?;
+    check_kinds(text, address.def(), own)?;
+    let cx = Context {
+        options,
+        own,
+        dial_timeout: options.dial_timeout.unwrap_or(DEFAULT_DIAL_TIMEOUT),
+        shared,
     };
+    let probe = address.build(&cx).map_err(problem)?;
     Ok(Target {
-        name: options
-            .name
-            .clone()
-            .unwrap_or_else(|| target::infer_name(&address)),
+        name: (options.name.clone()).unwrap_or_else(|| address.host().to_owned()),
         address: text.to_owned(),
         interval: options.interval.unwrap_or(DEFAULT_INTERVAL),
         probe,
@@ -186,7 +113,7 @@ fn build_k8s(
         };
         return Err(UsageError::NotForTarget {
             option: spelled.clone(),
-            applies_to: kinds.describe(),
+            applies_to: scheme::applies_to(kinds),
             target: text.to_owned(),
             kind: "k8s",
         });
@@ -228,10 +155,7 @@ pub fn hook(
         target: url.to_owned(),
         problem: format!("--then-post: {problem}"),
     };
-    let address = target::parse(url, None).map_err(|e| problem(e.to_string()))?;
-    if !matches!(address.scheme, Scheme::Http | Scheme::Https) {
-        return Err(problem("expected an http:// or https:// URL".to_owned()));
-    }
+    let address = HttpAddress::parse(url).map_err(problem)?;
     let options = TargetOptions {
         method: Some(ureq::http::Method::POST),
         status: crate::probe::http::status::StatusSet::parse("2xx").ok(),
@@ -239,112 +163,30 @@ pub fn hook(
         ca: defaults.ca.clone(),
         ..TargetOptions::default()
     };
-    let dial_timeout = defaults.dial_timeout.unwrap_or(DEFAULT_DIAL_TIMEOUT);
-    build_http(&address, &options, dial_timeout, shared).map_err(problem)
+    let cx = Context {
+        options: &options,
+        own: &options,
+        dial_timeout: defaults.dial_timeout.unwrap_or(DEFAULT_DIAL_TIMEOUT),
+        shared,
+    };
+    address.request(&cx).map_err(problem)
 }
 
-/// Refuses an option written after a target of a kind it does not affect
-/// (`--method` after a TCP target): it would silently do nothing.
-fn check_kinds(text: &str, address: &Address, own: &TargetOptions) -> Result<(), UsageError> {
-    let kind = address.scheme.name();
+/// Refuses an option written after a target of a scheme it does not act
+/// on (`--method` after a TCP target): it would silently do nothing.
+fn check_kinds(text: &str, def: &scheme::def::Def, own: &TargetOptions) -> Result<(), UsageError> {
     for (id, spelled) in &own.given {
         let Scope::Target(kinds) = flags::by_id(*id).scope else {
             continue;
         };
-        let applies = match kinds {
-            Kinds::All => true,
-            Kinds::Http => matches!(address.scheme, Scheme::Http | Scheme::Https),
-            Kinds::Icmp => address.scheme == Scheme::Icmp,
-            Kinds::K8s => false,
-            Kinds::Tls => matches!(
-                address.scheme,
-                Scheme::Http | Scheme::Https | Scheme::Grpcs | Scheme::Rediss | Scheme::Postgres
-            ),
-        };
-        if !applies {
+        if !def.honours(kinds) {
             return Err(UsageError::NotForTarget {
                 option: spelled.clone(),
-                applies_to: kinds.describe(),
+                applies_to: scheme::applies_to(kinds),
                 target: text.to_owned(),
-                kind,
+                kind: def.name(),
             });
         }
     }
     Ok(())
-}
-
-/// The trust store of a TLS target: `-k`, else `--ca-file`, else the
-/// system bundle (an error when there is none).
-fn tls_trust(options: &TargetOptions, shared: &Shared<'_>) -> Result<Trust, String> {
-    Trust::choose(options.insecure, options.ca.as_ref(), || {
-        Trust::system((shared.env)("SSL_CERT_FILE").as_deref())
-    })
-    .map_err(|e| e.to_string())
-}
-
-fn build_grpc(
-    address: &Address,
-    options: &TargetOptions,
-    dial_timeout: Duration,
-    shared: &Shared<'_>,
-) -> Result<Grpc, String> {
-    let tls = match address.scheme {
-        Scheme::Grpcs => Some(tls_trust(options, shared)?.client_config(&[b"h2"])),
-        _ => None,
-    };
-    Ok(Grpc {
-        host: address.host.clone(),
-        port: address.port.unwrap_or_default(),
-        service: grpc::parse_query(address.query.as_deref())?,
-        tls,
-        dial_timeout,
-    })
-}
-
-fn build_http(
-    address: &Address,
-    options: &TargetOptions,
-    dial_timeout: Duration,
-    shared: &Shared<'_>,
-) -> Result<http::Http, String> {
-    let headers = options.headers.clone().unwrap_or_default();
-    header::check_duplicates(&headers, options.allow_duplicate_headers.unwrap_or(false))
-        .map_err(|e| e.to_string())?;
-    let https = address.scheme == Scheme::Https;
-    let follow = options.follow_redirects.unwrap_or(false);
-    // A plain http target needs roots only if it may redirect to https;
-    // without a bundle that hop fails later with a TLS error.
-    let explicit = options.insecure == Some(true) || options.ca.is_some();
-    let trust = match https || explicit || follow {
-        true => match tls_trust(options, shared) {
-            Ok(trust) => trust,
-            Err(e) if https || explicit => return Err(e),
-            Err(_) => Trust::Roots(Default::default()),
-        },
-        false => Trust::Roots(Default::default()),
-    };
-    let port = address.port.unwrap_or(if https { 443 } else { 80 });
-    let proxy = shared
-        .proxy
-        .for_target(https, &address.host, port)
-        .map(str::to_owned);
-    let agent = agent::build(&AgentOptions {
-        trust,
-        proxy,
-        https,
-        max_redirects: if follow { MAX_REDIRECTS } else { 0 },
-        connect_to: None,
-        client_cert: None,
-    })
-    .map_err(|e| format!("proxy: {e}"))?;
-    Ok(http::Http {
-        uri: address.uri.clone().ok_or("not a URL")?,
-        method: options.method.clone().unwrap_or(ureq::http::Method::GET),
-        headers,
-        status: options.status.clone().unwrap_or_default(),
-        body_contains: options.body_contains.clone(),
-        body_json: options.body_json.clone().map(|(_, expect)| expect),
-        dial_timeout,
-        agent,
-    })
 }

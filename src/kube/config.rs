@@ -674,17 +674,17 @@ fn read_exec(what: &str, exec: &Value, config: &ClusterConfig) -> Result<ExecCon
 /// `Cluster`): server, CA, insecure flag, TLS server name.
 fn cluster_info(config: &ClusterConfig) -> String {
     let mut out = String::from("{\"server\":");
-    log::write_json_string(&mut out, &config.server);
+    crate::json::write::write_string(&mut out, &config.server);
     if let Some(name) = &config.tls_server_name {
         out.push_str(",\"tls-server-name\":");
-        log::write_json_string(&mut out, name);
+        crate::json::write::write_string(&mut out, name);
     }
     match &config.trust {
         Trust::Insecure => out.push_str(",\"insecure-skip-tls-verify\":true"),
         Trust::Roots(roots) => {
             let pem: String = roots.iter().map(|c| pem_block(c.der())).collect();
             out.push_str(",\"certificate-authority-data\":");
-            log::write_json_string(&mut out, &base64::encode(pem.as_bytes()));
+            crate::json::write::write_string(&mut out, &base64::encode(pem.as_bytes()));
         }
         #[cfg(feature = "webpki-roots")]
         Trust::WebPki => {}

@@ -25,19 +25,18 @@
 use std::io;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::exit;
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use nix::errno::Errno;
 use nix::libc;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
-use nix::sys::eventfd::{EfdFlags, EventFd};
 use nix::sys::signal::Signal;
 
 use super::conn::{Access, Conn, Interest, Read, Sent, State, Waiting};
 use super::request::{self, Method, Parse};
 use super::response::{Extra, HttpDate, Response};
 use super::routes::{App, OBJECT_SYNC, Reply};
+use super::wake::Wake;
 use crate::duration::Human;
 use crate::log;
 
@@ -74,45 +73,6 @@ const DRAIN: Duration = Duration::from_secs(1);
 /// its place: otherwise a burst beyond the cap evicts each connection in
 /// turn before its request is read, and nobody is served.
 const FRESH: Duration = Duration::from_millis(100);
-
-/// Wakes the loop from other threads: finished probes and the stop signal.
-#[derive(Debug)]
-pub struct Wake {
-    fd: EventFd,
-    signal: AtomicI32,
-}
-
-impl Wake {
-    /// A non-blocking eventfd.
-    pub fn new() -> io::Result<Wake> {
-        let fd = EventFd::from_flags(EfdFlags::EFD_CLOEXEC | EfdFlags::EFD_NONBLOCK)?;
-        Ok(Wake {
-            fd,
-            signal: AtomicI32::new(0),
-        })
-    }
-
-    /// Makes `epoll_wait` return.
-    pub fn wake(&self) {
-        // EAGAIN means the counter is already non-zero: the loop will wake.
-        let _ = self.fd.write(1);
-    }
-
-    /// Asks the loop to stop because of `signal`; false if it was already
-    /// asked.
-    pub fn stop(&self, signal: Signal) -> bool {
-        let first = self
-            .signal
-            .compare_exchange(0, signal as i32, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok();
-        self.wake();
-        first
-    }
-
-    fn stopping(&self) -> Option<Signal> {
-        Signal::try_from(self.signal.load(Ordering::SeqCst)).ok()
-    }
-}
 
 /// The limits of `rdy serve`'s options.
 #[derive(Debug, Clone, Copy)]

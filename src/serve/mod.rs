@@ -17,6 +17,7 @@ pub mod auth;
 pub mod cache;
 pub mod conn;
 pub mod event_loop;
+pub mod kube_health;
 pub mod listen;
 pub mod metrics;
 pub mod rate;
@@ -24,6 +25,7 @@ pub mod report;
 pub mod request;
 pub mod response;
 pub mod routes;
+pub mod wake;
 pub mod workers;
 
 use std::process::exit;
@@ -34,14 +36,13 @@ use nix::sys::resource::{Resource, getrlimit, setrlimit};
 
 use self::auth::Token;
 use self::cache::Cache;
-use self::event_loop::{Limits, Loop, Wake};
+use self::event_loop::{Limits, Loop};
+pub use self::kube_health::KubeHealth;
 use self::listen::Listen;
 use self::rate::{Bucket, Rate};
 use self::routes::{App, Force};
-use std::sync::Arc;
+use self::wake::Wake;
 
-use crate::kube::cache::WatchCache;
-use crate::kube::health::Exposure;
 use crate::log;
 use crate::signal::{self, Blocked};
 
@@ -84,19 +85,6 @@ pub struct Settings {
     pub rate_limit: Option<Rate>,
     /// The Kubernetes health API, when there is a configuration.
     pub kube: Option<KubeHealth>,
-}
-
-/// `/api/healthz/{namespace}/{kind}/{name}` and `/healthz`: Kubernetes
-/// objects answered from a watch cache.
-#[derive(Debug)]
-pub struct KubeHealth {
-    /// The objects, one watch per object asked about.
-    pub cache: Arc<WatchCache>,
-    /// What may be asked about.
-    pub exposure: Exposure,
-    /// The targets `/all` and `/metrics` report: every target but the last,
-    /// which is the API server itself (`/healthz`).
-    pub visible: usize,
 }
 
 /// Serves until a terminating signal; exits with 128+N.
@@ -163,7 +151,7 @@ pub fn run(signals: Blocked, settings: Settings) -> ! {
         let event_loop = Loop::new(listener, app, wake, limits)?;
         log::info("Serving")
             .field("listen", address)
-            .field("targets", targets.len())
+            .field("targets", visible)
             .field("workers", workers)
             .field("token", token)
             .emit();

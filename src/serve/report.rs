@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::routes::Object;
-use crate::log::write_json_string;
+use crate::json::write::write_string as write_json_string;
+use crate::kube::target::ObjectRef as Object;
 
 /// One target's line: its name and `None` when ready, else why not.
 pub type Entry<'a> = (&'a str, Option<&'a str>);

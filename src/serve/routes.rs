@@ -10,9 +10,9 @@
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
-use super::KubeHealth;
 use super::auth::{Credentials, Token, Verdict};
 use super::cache::{Cache, Need};
+use super::kube_health::KubeHealth;
 use super::metrics;
 use super::rate::Bucket;
 use super::report;
@@ -232,6 +232,12 @@ impl App {
             }),
             Route::Probe(select) => match (select, self.force) {
                 (Select::All, Some(force)) => Reply::Now(forced(force, json)),
+                // Nothing to report is not "all ready": a load balancer
+                // pointed here would see ready forever.
+                (Select::All, None) if self.visible == 0 => Reply::Now(Response::text(
+                    503,
+                    "no targets: this server answers /api/healthz and /healthz only\n",
+                )),
                 _ => Reply::Later(Pending {
                     select,
                     view: View::Report { json },

@@ -13,7 +13,7 @@ use std::thread;
 use std::time::Instant;
 
 use super::cache::Checked;
-use super::event_loop::Wake;
+use super::wake::Wake;
 use crate::target::Target;
 
 /// Stack for a worker: a TLS handshake needs a few tens of KiB; the 2 MiB

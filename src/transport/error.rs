@@ -33,7 +33,7 @@ impl TransportError {
     pub fn from_io(e: io::Error) -> TransportError {
         // rustls reports handshake failures through the stream's io::Error.
         if let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-            return TransportError::Tls(super::tls::describe(tls));
+            return TransportError::Tls(super::tls_error::describe(tls));
         }
         match e.kind() {
             io::ErrorKind::ConnectionRefused => TransportError::Refused,
@@ -51,7 +51,7 @@ impl TransportError {
         match e {
             ureq::Error::Io(e) => TransportError::from_io(e),
             ureq::Error::Timeout(_) => TransportError::TimedOut,
-            ureq::Error::Rustls(e) => TransportError::Tls(super::tls::describe(&e)),
+            ureq::Error::Rustls(e) => TransportError::Tls(super::tls_error::describe(&e)),
             ureq::Error::Tls(e) => TransportError::Tls(e.to_owned()),
             other => TransportError::Protocol(other.to_string()),
         }

@@ -12,3 +12,4 @@ pub mod dial;
 pub mod error;
 pub mod forward;
 pub mod tls;
+pub mod tls_error;

@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use self::message::{Answer, MessageError, RecordType, TYPES};
+use self::message::{Answer, MessageError, RecordType};
 use super::ProbeError;
 use crate::transport::dial::{self, Bounded};
 use crate::transport::error::TransportError;
@@ -32,50 +32,9 @@ pub struct Dns {
     pub dial_timeout: Duration,
 }
 
-/// Reads `type=` and `server=` of a dns target; anything else is refused.
-pub fn parse_query(
-    name: &str,
-    query: Option<&str>,
-) -> Result<(Vec<u8>, RecordType, Option<SocketAddr>), String> {
-    let qname =
-        message::encode_name(name).ok_or_else(|| format!("{name:?} is too long for DNS"))?;
-    let mut qtype = TYPES[0];
-    let mut server = None;
-    for pair in query
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-    {
-        match pair.split_once('=') {
-            Some(("type", value)) => {
-                qtype = *TYPES
-                    .iter()
-                    .find(|t| t.name.eq_ignore_ascii_case(value))
-                    .ok_or_else(|| {
-                        format!("type={value:?} is not one of A, AAAA, CNAME, SRV, TXT, MX, NS")
-                    })?;
-            }
-            Some(("server", value)) => {
-                server = Some(parse_server(value).ok_or_else(|| {
-                    format!(
-                        "server={value:?} is not an IP address with an optional port \
-                         (10.0.0.10, 10.0.0.10:5353, [fd00::a]:53)"
-                    )
-                })?);
-            }
-            _ => {
-                return Err(format!(
-                    "unknown option {pair:?}; accepted: type=A|AAAA|CNAME|SRV|TXT|MX|NS, \
-                     server=IP[:PORT]"
-                ));
-            }
-        }
-    }
-    Ok((qname, qtype, server))
-}
-
-/// `IP`, `IP:PORT`, `[IPv6]` or `[IPv6]:PORT`; port 53 unless given.
-fn parse_server(text: &str) -> Option<SocketAddr> {
+/// `server=`: `IP`, `IP:PORT`, `[IPv6]` or `[IPv6]:PORT`; port 53 unless
+/// given. The target's other options are read by cli/scheme/dns.rs.
+pub fn parse_server(text: &str) -> Option<SocketAddr> {
     if let Ok(ip) = text.parse::<IpAddr>() {
         return Some(SocketAddr::new(ip, 53));
     }
@@ -234,17 +193,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn options() {
-        let (_, t, s) = parse_query("db", Some("type=srv&server=127.0.0.1:5353")).unwrap();
+    fn servers() {
         assert_eq!(
-            (t.name, s),
-            ("SRV", Some("127.0.0.1:5353".parse().unwrap()))
+            parse_server("127.0.0.1:5353"),
+            Some("127.0.0.1:5353".parse().unwrap())
         );
-        let (_, t, s) = parse_query("db", None).unwrap();
-        assert_eq!((t.name, s), ("A", None));
         assert_eq!(parse_server("[::1]").unwrap().port(), 53);
-        for bad in ["type=PTR", "server=dns.google", "server=1.2.3.4:0", "ttl=1"] {
-            assert!(parse_query("db", Some(bad)).is_err(), "{bad}");
+        for bad in ["dns.google", "1.2.3.4:0"] {
+            assert!(parse_server(bad).is_none(), "{bad}");
         }
     }
 

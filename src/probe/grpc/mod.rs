@@ -38,26 +38,6 @@ pub struct Grpc {
     pub dial_timeout: Duration,
 }
 
-/// Reads `service=NAME` (percent-encoded) from a grpc target's query;
-/// anything else is refused, since it would do nothing.
-pub fn parse_query(query: Option<&str>) -> Result<String, String> {
-    let mut service = String::new();
-    for pair in query
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-    {
-        match pair.split_once('=') {
-            Some(("service", value)) => {
-                service = percent::decode(value)
-                    .ok_or_else(|| format!("service={value:?} is not valid percent-encoding"))?;
-            }
-            _ => return Err(format!("unknown option {pair:?}; accepted: service=NAME")),
-        }
-    }
-    Ok(service)
-}
-
 impl Grpc {
     /// Makes one health check on a new connection.
     pub fn attempt(&self, deadline: Instant) -> Result<(), ProbeError> {
