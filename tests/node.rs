@@ -164,6 +164,35 @@ fn a_failing_wait_exits_1_with_its_summary_in_the_termination_message() {
 }
 
 #[test]
+fn a_failing_wait_names_its_target_with_the_port_in_the_termination_message() {
+    let Some(node) =
+        realnode("a_failing_wait_names_its_target_with_the_port_in_the_termination_message")
+    else {
+        return;
+    };
+    let ns = node.namespace("node-port");
+    let dep = Dependency::absent();
+    let pod = format!(
+        "{}  restartPolicy: Never\n  containers:\n  - {{name: wait, image: {RDY_IMAGE}, {NEVER}, args: [wait, --timeout, 1s, \"{}\"], securityContext: {CONTAINER_SECURITY}}}\n",
+        node.pod_head(&ns, "wait-port", 5),
+        dep.url()
+    );
+    apply(&node, &ns, &pod);
+    let failed = node.await_pod(&ns, "wait-port", "Failed", |p| {
+        p["status"]["phase"] == "Failed"
+    });
+    let message = terminated(&failed, "wait")["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let target = format!("127.0.0.1:{}", dep.port);
+    assert!(
+        message.lines().nth(1).is_some_and(|l| l.contains(&target)),
+        "the second line should name {target}: {message:?}"
+    );
+}
+
+#[test]
 fn a_native_sidecar_starts_before_the_app_and_holds_it_until_ready() {
     let Some(node) = realnode("a_native_sidecar_starts_before_the_app_and_holds_it_until_ready")
     else {
