@@ -36,6 +36,7 @@ fn an_init_container_wait_holds_the_app_until_its_tcp_dependency_listens() {
         return;
     };
     let ns = node.namespace("node-init");
+    let _gone = node.scoped(&ns);
     let mut dep = Dependency::absent();
     let pod = format!(
         "{}  initContainers:\n  - {{name: wait, image: {RDY_IMAGE}, {NEVER}, args: [wait, --interval, 1s, \"{}\"], securityContext: {CONTAINER_SECURITY}}}\n  containers:\n  - {{name: app, image: {APP_IMAGE}, {NEVER}, securityContext: {CONTAINER_SECURITY}}}\n",
@@ -46,8 +47,9 @@ fn an_init_container_wait_holds_the_app_until_its_tcp_dependency_listens() {
     // The wait has tried and failed at least once: only then does "not
     // started yet" say anything.
     node.await_log(&ns, "wait-tcp", "wait", "is not ready");
-    let held = node.pod(&ns, "wait-tcp").expect("pod");
-    assert!(in_state(&held, "wait", "running"), "{held}");
+    let held = node.await_pod(&ns, "wait-tcp", "with its wait running", |p| {
+        in_state(p, "wait", "running")
+    });
     assert!(!in_state(&held, "app", "running"), "{held}");
     assert_eq!(held["status"]["phase"], "Pending");
 
@@ -73,6 +75,7 @@ fn an_exec_readiness_probe_flips_ready_both_ways() {
         return;
     };
     let ns = node.namespace("node-exec");
+    let _gone = node.scoped(&ns);
     let mut dep = Dependency::absent();
     let pod = format!(
         "{}  containers:\n  - name: app\n    image: {PROBE_IMAGE}\n    {NEVER}\n    command: [/pause]\n    securityContext: {CONTAINER_SECURITY}\n    readinessProbe:\n      exec: {{command: [/rdy, check, \"{}\"]}}\n      periodSeconds: 1\n      failureThreshold: 1\n",
@@ -104,6 +107,7 @@ fn a_serve_sidecar_gates_the_app_through_all_and_answers_its_own_probe_on_self()
         return;
     };
     let ns = node.namespace("node-serve");
+    let _gone = node.scoped(&ns);
     let mut dep = Dependency::absent();
     let port = free_port();
     let pod = format!(
@@ -142,6 +146,7 @@ fn a_failing_wait_exits_1_with_its_summary_in_the_termination_message() {
         return;
     };
     let ns = node.namespace("node-fail");
+    let _gone = node.scoped(&ns);
     let dep = Dependency::absent();
     let pod = format!(
         "{}  restartPolicy: Never\n  initContainers:\n  - {{name: wait, image: {RDY_IMAGE}, {NEVER}, args: [wait, --timeout, 2s, \"{}\"], securityContext: {CONTAINER_SECURITY}}}\n  containers:\n  - {{name: app, image: {APP_IMAGE}, {NEVER}, securityContext: {CONTAINER_SECURITY}}}\n",
@@ -171,6 +176,7 @@ fn a_failing_wait_names_its_target_with_the_port_in_the_termination_message() {
         return;
     };
     let ns = node.namespace("node-port");
+    let _gone = node.scoped(&ns);
     let dep = Dependency::absent();
     let pod = format!(
         "{}  restartPolicy: Never\n  containers:\n  - {{name: wait, image: {RDY_IMAGE}, {NEVER}, args: [wait, --timeout, 1s, \"{}\"], securityContext: {CONTAINER_SECURITY}}}\n",
@@ -199,6 +205,7 @@ fn a_native_sidecar_starts_before_the_app_and_holds_it_until_ready() {
         return;
     };
     let ns = node.namespace("node-native");
+    let _gone = node.scoped(&ns);
     let mut dep = Dependency::absent();
     let port = free_port();
     let pod = format!(
@@ -208,8 +215,9 @@ fn a_native_sidecar_starts_before_the_app_and_holds_it_until_ready() {
     );
     apply(&node, &ns, &pod);
     node.await_event(&ns, "native", "Unhealthy", "Startup probe failed");
-    let held = node.pod(&ns, "native").expect("pod");
-    assert!(in_state(&held, "deps", "running"), "{held}");
+    let held = node.await_pod(&ns, "native", "with its sidecar running", |p| {
+        in_state(p, "deps", "running")
+    });
     assert_eq!(container(&held, "deps")["started"], false, "{held}");
     assert!(!in_state(&held, "app", "running"), "{held}");
 
@@ -262,6 +270,7 @@ fn deleting_the_pod_ends_a_pid_1_wait_with_143_at_once() {
         return;
     };
     let ns = node.namespace("node-pid1");
+    let _gone = node.scoped(&ns);
     let dep = Dependency::absent();
     let args = format!("[wait, \"{}\"]", dep.url());
     let (state, _) = delete_and_read(&node, &ns, "pid1", &args, "is not ready");
@@ -276,6 +285,7 @@ fn deleting_the_pod_sends_sigterm_to_the_supervised_command_whose_status_is_the_
         return;
     };
     let ns = node.namespace("node-super");
+    let _gone = node.scoped(&ns);
     let mut dep = Dependency::absent();
     dep.up();
     let args = format!("[wait, --supervise, \"{}\", --, /pause]", dep.url());
@@ -292,6 +302,7 @@ fn an_in_cluster_k8s_wait_uses_the_service_account_token() {
         return;
     };
     let ns = node.namespace("node-incluster");
+    let _gone = node.scoped(&ns);
     let rbac = format!(
         "apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: waiter}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: waiter}}\nrules:\n- {{apiGroups: [apps], resources: [deployments], verbs: [get, list, watch]}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: waiter}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: waiter}}\nsubjects: [{{kind: ServiceAccount, name: waiter, namespace: {ns}}}]\n"
     );
@@ -308,8 +319,9 @@ fn an_in_cluster_k8s_wait_uses_the_service_account_token() {
     // The wait reads the Deployment with the pod's token: "not found" is
     // an answer of the API server, so the token and the CA worked.
     node.await_log(&ns, "waiter", "wait", "web");
-    let held = node.pod(&ns, "waiter").expect("pod");
-    assert!(in_state(&held, "wait", "running"), "{held}");
+    node.await_pod(&ns, "waiter", "with its wait running", |p| {
+        in_state(p, "wait", "running")
+    });
 
     let deployment = format!(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: 1\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      nodeName: \"{}\"\n      hostNetwork: true\n      enableServiceLinks: false\n      automountServiceAccountToken: false\n      terminationGracePeriodSeconds: 2\n      securityContext: {}\n      containers:\n      - {{name: app, image: {APP_IMAGE}, {NEVER}, securityContext: {CONTAINER_SECURITY}}}\n",

@@ -399,6 +399,32 @@ impl Drop for LogFollower {
     }
 }
 
+/// See [`RealNode::scoped`].
+pub struct Scoped<'a> {
+    node: &'a RealNode,
+    namespace: String,
+}
+
+impl Drop for Scoped<'_> {
+    fn drop(&mut self) {
+        let ns = &self.namespace;
+        self.node.kube.delete(&format!("/api/v1/namespaces/{ns}"));
+        let end = Instant::now() + NODE_LIMIT;
+        let path = format!("/api/v1/namespaces/{ns}/pods");
+        while Instant::now() < end {
+            let pods = self.node.get(&path).unwrap_or_default();
+            if pods["items"]
+                .as_array()
+                .is_none_or(|items| items.is_empty())
+            {
+                return;
+            }
+            thread::sleep(Duration::from_millis(200));
+        }
+        eprintln!("namespace {ns}: pods still there after {NODE_LIMIT:?}");
+    }
+}
+
 /// Asserts that Pod Security `restricted` found nothing wrong with the
 /// pods but what this node needs: host networking (and host ports, which
 /// it implies for declared ports).
@@ -510,4 +536,331 @@ pub fn http_status(port: u16, path: &str) -> u16 {
         .nth(1)
         .and_then(|code| code.parse().ok())
         .unwrap_or(0)
+}
+
+impl Dependency {
+    /// A dependency on a port the caller names (an example's own port), not
+    /// listening yet. Panics when something else holds the port: a test
+    /// then says so instead of passing against another server.
+    pub fn at(port: u16) -> Dependency {
+        let probe = TcpListener::bind(("127.0.0.1", port));
+        assert!(
+            probe.is_ok(),
+            "port {port} on 127.0.0.1 is taken: {probe:?}"
+        );
+        Dependency {
+            port,
+            running: None,
+        }
+    }
+}
+
+/// An HTTP dependency on a fixed port of 127.0.0.1: answers every request
+/// with `status`, and records each request line (`POST /quitquitquit`).
+pub struct HttpDependency {
+    requests: Arc<std::sync::Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl HttpDependency {
+    /// Listens on `port` (which must be free) and answers `status`.
+    pub fn start(port: u16, status: u16) -> HttpDependency {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .unwrap_or_else(|e| panic!("port {port} on 127.0.0.1: {e}"));
+        listener.set_nonblocking(true).expect("nonblocking");
+        let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (seen, flag) = (requests.clone(), stop.clone());
+        thread::spawn(move || {
+            while !flag.load(Ordering::SeqCst) {
+                let Ok((stream, _)) = listener.accept() else {
+                    thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                let _ = stream.set_nonblocking(false);
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut reader = BufReader::new(&stream);
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                seen.lock().unwrap().push(line.trim_end().to_owned());
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                        break;
+                    }
+                }
+                let reply = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = (&stream).write_all(reply.as_bytes());
+            }
+        });
+        HttpDependency { requests, stop }
+    }
+
+    /// The request lines received so far.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+impl Drop for HttpDependency {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// The cluster's DNS as far as the examples need it: on the nameserver the
+/// node gives its pods (the `nameserver` line of `RDY_TEST_REALNODE`'s
+/// `resolv.conf`), every name under `.svc` (`postgres.db.svc.cluster.local`,
+/// `rdy.platform.svc`) is 127.0.0.1, where the test's dependencies listen;
+/// any other name does not exist. A stand-in for cluster DNS, not a
+/// resolver: one A record per `.svc` name, nothing else.
+pub struct DnsStub {
+    stop: Arc<AtomicBool>,
+}
+
+impl DnsStub {
+    /// Answers on the node's nameserver address, port 53 (UDP).
+    pub fn start() -> DnsStub {
+        let dir = std::env::var_os("RDY_TEST_REALNODE")
+            .map(PathBuf::from)
+            .expect("a node");
+        let conf =
+            std::fs::read_to_string(dir.join("resolv.conf")).expect("the node's resolv.conf");
+        let server = conf
+            .lines()
+            .find_map(|l| l.strip_prefix("nameserver "))
+            .expect("a nameserver line")
+            .trim()
+            .to_owned();
+        let ip: std::net::Ipv4Addr = server.parse().expect("an IPv4 nameserver");
+        assert!(
+            ip.is_loopback(),
+            "the node's nameserver {ip} is not on loopback"
+        );
+        let socket = std::net::UdpSocket::bind((ip, 53)).expect("bind the node's nameserver");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .expect("timeout");
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            while !flag.load(Ordering::SeqCst) {
+                let Ok((n, peer)) = socket.recv_from(&mut buf) else {
+                    continue;
+                };
+                if let Some(reply) = dns_answer(&buf[..n]) {
+                    let _ = socket.send_to(&reply, peer);
+                }
+            }
+        });
+        DnsStub { stop }
+    }
+}
+
+impl Drop for DnsStub {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        thread::sleep(Duration::from_millis(150));
+    }
+}
+
+/// The reply to one query (RFC 1035 §4.1): the question echoed, and for an
+/// A question about a `.svc` name one answer, 127.0.0.1 (TTL 5); NXDOMAIN
+/// for other names, no answer for other types.
+fn dns_answer(query: &[u8]) -> Option<Vec<u8>> {
+    let mut at = 12;
+    let mut labels = Vec::new();
+    loop {
+        let len = *query.get(at)? as usize;
+        at += 1;
+        if len == 0 {
+            break;
+        }
+        labels.push(String::from_utf8_lossy(query.get(at..at + len)?).to_lowercase());
+        at += len;
+    }
+    let question = query.get(12..at + 4)?;
+    let qtype = u16::from_be_bytes([query[at], query[at + 1]]);
+    let svc = labels.iter().any(|l| l == "svc");
+    let answer = svc && qtype == 1;
+    let rcode = if svc { 0 } else { 3 };
+    let mut reply = vec![
+        query[0],
+        query[1],
+        0x81,
+        0x80 | rcode,
+        0,
+        1,
+        0,
+        u8::from(answer),
+        0,
+        0,
+        0,
+        0,
+    ];
+    reply.extend_from_slice(question);
+    if answer {
+        reply.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 5, 0, 4, 127, 0, 0, 1]);
+    }
+    Some(reply)
+}
+
+/// An example of `examples/` made runnable on this node, and nothing more:
+/// every pod on this node (`nodeName`) with `hostNetwork: true` (there is no
+/// pod network); images from the node's store (no registry: rdy's image for
+/// rdy containers, the probe image for a container that runs `/rdy` or
+/// whose probe does, the stand-in app `/pause` for any other, whose own
+/// arguments are dropped); `--listen :PORT` on 127.0.0.1 (with host
+/// networking, `:PORT` would listen on every interface of the machine);
+/// one replica (two would bind the same host ports); and rdy containers
+/// told the API server's loopback address (`KUBERNETES_SERVICE_HOST`/
+/// `_PORT`), since no Service IP routes here.
+pub fn adapt_example(node: &RealNode, file: &str) -> Vec<Value> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(file);
+    let text = std::fs::read_to_string(&path).expect("read the example");
+    let mut docs = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(&text) {
+        let yaml: serde_yaml::Value =
+            serde_yaml::with::singleton_map_recursive::deserialize(doc).expect("YAML");
+        let mut value = serde_json::to_value(yaml).expect("YAML as JSON");
+        if value.is_null() {
+            continue;
+        }
+        if value["spec"]["replicas"].as_u64().is_some_and(|n| n > 1) {
+            value["spec"]["replicas"] = 1.into();
+        }
+        let spec = if value["kind"] == "Pod" {
+            Some(&mut value["spec"])
+        } else if value["spec"]["template"]["spec"].is_object() {
+            Some(&mut value["spec"]["template"]["spec"])
+        } else {
+            None
+        };
+        if let Some(spec) = spec {
+            spec["nodeName"] = node.name.clone().into();
+            spec["hostNetwork"] = true.into();
+            for list in ["initContainers", "containers"] {
+                for container in spec[list].as_array_mut().into_iter().flatten() {
+                    adapt_container(node, container);
+                }
+            }
+        }
+        docs.push(value);
+    }
+    docs
+}
+
+fn adapt_container(node: &RealNode, container: &mut Value) {
+    let runs_rdy = |v: &Value| {
+        v.as_array()
+            .and_then(|a| a.first())
+            .is_some_and(|c| c == "/rdy")
+    };
+    let probe_runs_rdy = ["readinessProbe", "livenessProbe", "startupProbe"]
+        .iter()
+        .any(|p| runs_rdy(&container[p]["exec"]["command"]));
+    let rdy_image = container["image"].as_str().unwrap_or("").contains("/rdy:");
+    let (image, is_rdy) = if rdy_image {
+        (RDY_IMAGE, true)
+    } else if runs_rdy(&container["command"]) {
+        (PROBE_IMAGE, true)
+    } else {
+        let object = container.as_object_mut().expect("a container");
+        object.remove("args");
+        object.insert("command".into(), serde_json::json!(["/pause"]));
+        (
+            if probe_runs_rdy {
+                PROBE_IMAGE
+            } else {
+                APP_IMAGE
+            },
+            false,
+        )
+    };
+    container["image"] = image.into();
+    container["imagePullPolicy"] = "Never".into();
+    if let Some(args) = container["args"].as_array_mut() {
+        for i in 1..args.len() {
+            let listen = args[i - 1] == "--listen";
+            if let (true, Some(port)) = (listen, args[i].as_str().and_then(|a| a.strip_prefix(':')))
+            {
+                args[i] = format!("127.0.0.1:{port}").into();
+            }
+        }
+    }
+    if is_rdy {
+        let env = container["env"].as_array().cloned().unwrap_or_default();
+        let mut env: Vec<Value> = env;
+        env.push(serde_json::json!({"name": "KUBERNETES_SERVICE_HOST", "value": "127.0.0.1"}));
+        env.push(serde_json::json!({"name": "KUBERNETES_SERVICE_PORT", "value": node.api_port().to_string()}));
+        container["env"] = env.into();
+    }
+}
+
+impl RealNode {
+    /// Creates adapted objects (see [`adapt_example`]) in `namespace`; the
+    /// API server's warnings.
+    pub fn apply_values(&self, namespace: &str, docs: &[Value]) -> Vec<String> {
+        docs.iter()
+            .flat_map(|d| self.create(namespace, d.clone()))
+            .collect()
+    }
+
+    /// Polls (every 200 ms, at most [`NODE_LIMIT`]) until a pod matching
+    /// `selector` satisfies `done`; returns it.
+    #[track_caller]
+    pub fn await_selected(
+        &self,
+        namespace: &str,
+        selector: &str,
+        what: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let end = Instant::now() + NODE_LIMIT;
+        let path = format!("/api/v1/namespaces/{namespace}/pods?labelSelector={selector}");
+        loop {
+            let pods = self.get(&path).unwrap_or_default();
+            let items = pods["items"].as_array().cloned().unwrap_or_default();
+            if let Some(pod) = items.iter().find(|p| done(p)) {
+                return pod.clone();
+            }
+            assert!(
+                Instant::now() < end,
+                "{namespace}: no pod {selector} {what}; pods: {}",
+                Value::from(
+                    items
+                        .iter()
+                        .map(|p| p["status"].clone())
+                        .collect::<Vec<_>>()
+                )
+            );
+            thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Deletes `namespace` when the returned guard drops, and waits
+    /// (bounded) until the node has stopped its pods: with host networking
+    /// a pod's declared ports are host ports, which the kubelet refuses to
+    /// give a second pod (`Predicate NodePorts failed`) while the first
+    /// one runs.
+    pub fn scoped<'a>(&'a self, namespace: &str) -> Scoped<'a> {
+        Scoped {
+            node: self,
+            namespace: namespace.to_owned(),
+        }
+    }
+
+    /// The name of a pod object.
+    pub fn name_of(pod: &Value) -> String {
+        pod["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
 }
