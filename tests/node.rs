@@ -336,3 +336,52 @@ fn an_in_cluster_k8s_wait_uses_the_service_account_token() {
     let log = node.log(&ns, "waiter", "wait");
     assert!(log.contains("is ready"), "{log}");
 }
+
+/// `/all?wait=` as the startupProbe of a native sidecar: the kubelet waits
+/// for the held answer (a 503 when the hold ends, never a timeout of its
+/// own, since the hold is below `timeoutSeconds`), and takes the 200 that
+/// comes the moment the dependency is up.
+#[test]
+fn a_held_startup_probe_is_answered_within_the_kubelets_timeout_and_releases_the_app() {
+    let Some(node) = realnode(
+        "a_held_startup_probe_is_answered_within_the_kubelets_timeout_and_releases_the_app",
+    ) else {
+        return;
+    };
+    let ns = node.namespace("node-hold");
+    let _gone = node.scoped(&ns);
+    let mut dep = Dependency::absent();
+    let port = free_port();
+    let pod = format!(
+        "{}  initContainers:\n  - name: deps\n    image: {RDY_IMAGE}\n    {NEVER}\n    restartPolicy: Always\n    args: [serve, --listen, \"127.0.0.1:{port}\", \"{}\", --name, dep]\n    securityContext: {CONTAINER_SECURITY}\n    startupProbe: {{httpGet: {{path: \"/all?wait=3s\", port: {port}}}, timeoutSeconds: 5, periodSeconds: 5, failureThreshold: 60}}\n  containers:\n  - {{name: app, image: {APP_IMAGE}, {NEVER}, securityContext: {CONTAINER_SECURITY}}}\n",
+        node.pod_head(&ns, "held", 5),
+        dep.url()
+    );
+    apply(&node, &ns, &pod);
+    // A held round ended with rdy's 503, which the kubelet took as the
+    // probe's answer.
+    node.await_event(&ns, "held", "Unhealthy", "statuscode: 503");
+    let held = node.pod(&ns, "held").expect("pod");
+    assert!(!in_state(&held, "app", "running"), "{held}");
+
+    dep.up();
+    let up = std::time::Instant::now();
+    let started = node.await_pod(&ns, "held", "running its app", |p| {
+        in_state(p, "app", "running")
+    });
+    eprintln!(
+        "dependency up -> app seen running: {:?} (not asserted)",
+        up.elapsed()
+    );
+    assert_eq!(container(&started, "deps")["started"], true, "{started}");
+    let events = node
+        .get(&format!("/api/v1/namespaces/{ns}/events"))
+        .unwrap_or_default();
+    for event in events["items"].as_array().into_iter().flatten() {
+        let message = event["message"].as_str().unwrap_or("");
+        assert!(
+            !message.contains("Timeout") && !message.contains("deadline exceeded"),
+            "the kubelet timed out on a held request: {message}"
+        );
+    }
+}
