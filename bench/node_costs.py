@@ -36,7 +36,6 @@ import threading
 import time
 import urllib.request
 
-NODE_PORT = 27250  # the kubelet's API (anonymous, loopback only)
 NS = "rdy-node-costs"
 
 
@@ -108,9 +107,15 @@ def usage(path):
         return 0
 
 
+def kubelet_port():
+    """The kubelet's API port (anonymous, loopback only), from its config."""
+    config = os.path.join(os.environ["RDY_TEST_REALNODE"], "kubelet/config.yaml")
+    return next(int(l.split(":")[1]) for l in open(config) if l.startswith("port:"))
+
+
 def probes(prefix):
     ctx = ssl._create_unverified_context()  # the kubelet's self-signed serving certificate, on loopback
-    text = urllib.request.urlopen(f"https://127.0.0.1:{NODE_PORT}/metrics/probes", context=ctx, timeout=10).read().decode()
+    text = urllib.request.urlopen(f"https://127.0.0.1:{kubelet_port()}/metrics/probes", context=ctx, timeout=10).read().decode()
     return sum(float(l.rsplit(" ", 1)[1]) for l in text.splitlines()
                if l.startswith("prober_probe_total{") and f'pod="{prefix}' in l)
 

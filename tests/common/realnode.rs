@@ -69,8 +69,13 @@ fn find() -> Result<RealNode, String> {
     let dir = var("RDY_TEST_REALNODE")?;
     let kube_dir = var("RDY_TEST_REALNODE_KUBE")?;
     let pid_file = dir.join("pids/kubelet.pid");
-    let pid = std::fs::read_to_string(&pid_file)
-        .map_err(|e| format!("no kubelet: cannot read {}: {e}", pid_file.display()))?;
+    let pid = std::fs::read_to_string(&pid_file).map_err(|e| {
+        format!(
+            "no kubelet: cannot read {}: {}",
+            pid_file.display(),
+            e.kind()
+        )
+    })?;
     if !PathBuf::from(format!("/proc/{}", pid.trim())).is_dir() {
         return Err(format!("the kubelet (pid {}) is not running", pid.trim()));
     }
