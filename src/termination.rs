@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use crate::duration::Human;
 use crate::log;
+use crate::target;
 use crate::wait::{Failure, Outcome};
 
 /// The kubelet's default `terminationMessagePath`.
@@ -97,8 +98,8 @@ pub fn write(
     }
 }
 
-/// The message: one line saying what failed, then `NAME: error` for each
-/// target, cut to [`MAX_BYTES`] on a character boundary.
+/// The message: one line saying what failed, then `NAME (ADDRESS): error`
+/// for each target (see [`label`]), cut to [`MAX_BYTES`] on a character boundary.
 pub fn summary(command: &str, outcome: &Outcome, timeout: Option<Duration>) -> String {
     let mut text = String::new();
     let failures: &[Failure] = match outcome {
@@ -119,12 +120,24 @@ pub fn summary(command: &str, outcome: &Outcome, timeout: Option<Duration>) -> S
     // it sent (a CR or an escape sequence would garble `kubectl describe`).
     for Failure { target, error } in failures {
         text.push('\n');
-        let _ = log::escape_controls(&mut text, &target.name);
+        let _ = log::escape_controls(&mut text, &label(&target.name, &target.address));
         text.push_str(": ");
         let _ = log::escape_controls(&mut text, &error.to_string());
     }
     text.push('\n');
     truncate(text)
+}
+
+/// How a line of the summary names its target: by its address (redacted
+/// as in the log lines), so the port is there (`tcp://127.0.0.1:5432`, not
+/// the inferred name `127.0.0.1`), after the name the user gave it.
+fn label(name: &str, address: &str) -> String {
+    let address = target::redacted(address);
+    if address.contains(name) {
+        address.into_owned()
+    } else {
+        format!("{name} ({address})")
+    }
 }
 
 fn count(n: usize) -> String {
@@ -168,6 +181,24 @@ mod tests {
         assert_eq!(Destination::parse(""), None);
         assert_eq!(Destination::parse("/tmp/"), None);
         assert_eq!(Destination::parse("/no/such/dir/x"), None);
+    }
+
+    #[test]
+    fn label_keeps_the_port_of_a_target_named_by_its_host() {
+        assert_eq!(label("127.0.0.1", "127.0.0.1:5432"), "127.0.0.1:5432");
+        assert_eq!(
+            label("db", "tcp://db:5432"),
+            "tcp://db:5432",
+            "a name the address holds adds nothing"
+        );
+        assert_eq!(
+            label(
+                "billing",
+                "postgres://app:secret@db:5432/orders?sslmode=require"
+            ),
+            "billing (postgres://…@db:5432/orders?…)",
+            "the address as log lines show it: no password, no query"
+        );
     }
 
     #[test]

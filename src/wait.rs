@@ -276,9 +276,18 @@ fn ready_line(target: &Target) -> log::Line {
 
 /// Adds the fields `-v` shows on every line about a target.
 /// Warns once about targets that a probe of their kind serves badly
-/// (`tcp://db:3306`, see [`crate::probe::tcp::Tcp::advice`]).
+/// (`tcp://db:3306`, see [`crate::probe::tcp::Tcp::advice`]), and says
+/// which name `pod/self` took when `POD_NAME` and `HOSTNAME` differ.
 pub fn advise(targets: &[Target]) {
     for target in targets {
+        if let Probe::K8s(k8s) = &target.probe
+            && let Some(hostname) = &k8s.other_hostname
+        {
+            log::info("pod/self is POD_NAME, not HOSTNAME (the node's name under hostNetwork)")
+                .field("pod_name", k8s.object.name.as_deref().unwrap_or_default())
+                .field("hostname", hostname)
+                .emit();
+        }
         if let Probe::Tcp(tcp) = &target.probe
             && let Some(advice) = tcp.advice()
         {

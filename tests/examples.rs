@@ -40,8 +40,9 @@ fn strings(value: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// A container's environment as the test can know it: literal values, and
-/// a placeholder for values from Secrets and the downward API.
+/// A container's environment as the test can know it: literal values, a
+/// namespace for the downward API's `metadata.namespace`, and a placeholder
+/// for values from Secrets and the rest of the downward API.
 fn container_env(container: &Value) -> Vec<(String, String)> {
     container
         .get("env")
@@ -49,13 +50,26 @@ fn container_env(container: &Value) -> Vec<(String, String)> {
         .into_iter()
         .flatten()
         .map(|e| {
-            let value = e
-                .get("value")
-                .and_then(Value::as_str)
-                .unwrap_or("from-a-secret");
+            let field = e
+                .get("valueFrom")
+                .and_then(|v| v.get("fieldRef"))
+                .map(|f| text(f, "fieldPath"));
+            let value = match (e.get("value").and_then(Value::as_str), field) {
+                (Some(value), _) => value,
+                (None, Some("metadata.namespace")) => "a-namespace",
+                (None, _) => "from-a-secret",
+            };
             (text(e, "name").to_owned(), value.to_owned())
         })
         .collect()
+}
+
+/// Expands `$(VAR)` in an argument from the container's environment, as
+/// the kubelet does for `command` and `args`.
+fn expand(arg: &str, env: &[(String, String)]) -> String {
+    env.iter().fold(arg.to_owned(), |arg, (name, value)| {
+        arg.replace(&format!("$({name})"), value)
+    })
 }
 
 /// One rdy invocation found in a manifest: its argv and its container's env.
@@ -82,6 +96,7 @@ fn rdy_command_lines(doc: &Value) -> Vec<CommandLine> {
             let command = strings(container.get("command"));
             let args = strings(container.get("args"));
             let env = container_env(container);
+            let args: Vec<String> = args.iter().map(|a| expand(a, &env)).collect();
             if command.first().map(String::as_str) == Some("/rdy") {
                 lines.push((command[1..].iter().cloned().chain(args).collect(), env));
             } else if text(container, "image").contains("/rdy:") {
@@ -232,6 +247,67 @@ fn examples_parse_and_the_role_allows_what_they_wait_for() {
         );
     }
     assert!(api.requests().is_empty(), "parsing must not touch the API");
+}
+
+/// `kubectl apply -n mine -f examples/X.yaml` works for every file that
+/// does not say otherwise: no object names a namespace of its own, and a
+/// file that needs more says so in its first comment lines (another
+/// namespace, rbac.yaml's ServiceAccount, a Pod Security label).
+#[test]
+fn every_example_applies_in_any_namespace_or_says_what_it_needs() {
+    for file in example_files() {
+        let source = std::fs::read_to_string(&file).unwrap();
+        let head: String = source
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let docs = documents(&file);
+        let pinned = docs.iter().any(|d| {
+            d.get("metadata").and_then(|m| m.get("namespace")).is_some()
+                || d.get("subjects")
+                    .and_then(Value::as_sequence)
+                    .into_iter()
+                    .flatten()
+                    .any(|s| s.get("namespace").is_some())
+        });
+        let says = head.contains("Applies in any namespace");
+        assert!(
+            pinned != says,
+            "{}: either no namespace in the objects and \"Applies in any namespace\" in the first lines, or the namespaces it needs said there",
+            file.display()
+        );
+        if pinned {
+            assert!(
+                head.contains("Needs "),
+                "{}: say what it needs",
+                file.display()
+            );
+        }
+        let defined: Vec<&str> = docs
+            .iter()
+            .filter(|d| text(d, "kind") == "ServiceAccount")
+            .map(|d| d.get("metadata").map_or("", |m| text(m, "name")))
+            .collect();
+        for doc in &docs {
+            let spec = doc
+                .get("spec")
+                .and_then(|s| s.get("template"))
+                .and_then(|t| t.get("spec"));
+            let Some(account) = spec
+                .and_then(|s| s.get("serviceAccountName"))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            assert!(
+                defined.contains(&account)
+                    || head.contains("Needs rbac.yaml") && head.contains(account),
+                "{}: uses ServiceAccount {account}, which it neither defines nor names in its first lines",
+                file.display()
+            );
+        }
+    }
 }
 
 // Pod Security: every example passes "restricted" on a real API server,

@@ -210,6 +210,35 @@ fn pod_self_is_the_pod_named_by_hostname() {
         .expect(0, "pod/web-7c5ddbdf54-x2k9p is ready ✓");
 }
 
+/// Under `hostNetwork: true` the kubelet sets `HOSTNAME` to the node's
+/// name, so `pod/self` waited for a pod that does not exist; the downward
+/// API's `POD_NAME` wins, and the line says which name was taken.
+#[test]
+fn pod_self_prefers_the_downward_apis_pod_name_over_a_hostname_that_differs() {
+    let api = FakeApi::start();
+    api.apply(pod("web-0", NS));
+    let out = with_kubeconfig(&api, &["check", "k8s:pod/self"])
+        .env("HOSTNAME", "node-1")
+        .env("POD_NAME", "web-0")
+        .run();
+    out.expect(0, "pod/web-0 is ready ✓");
+    out.expect(0, "pod/self is POD_NAME, not HOSTNAME");
+    assert!(out.stderr.contains("hostname=node-1"), "{}", out.stderr);
+
+    let same = with_kubeconfig(&api, &["check", "k8s:pod/self"])
+        .env("HOSTNAME", "web-0")
+        .env("POD_NAME", "web-0")
+        .run();
+    same.expect(0, "pod/web-0 is ready ✓");
+    assert!(!same.stderr.contains("pod/self is"), "{}", same.stderr);
+    with_kubeconfig(&api, &["check", "k8s:pod/self"])
+        .run()
+        .expect(
+            2,
+            "pod/self names the pod in POD_NAME or HOSTNAME, and neither is set",
+        );
+}
+
 #[test]
 fn jobs_complete_or_fail_fast() {
     let api = FakeApi::start();

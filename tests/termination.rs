@@ -37,14 +37,21 @@ fn a_timed_out_wait_names_each_target_still_down_and_its_last_error() {
     let message = fs::read_to_string(&log).expect("termination message written");
     assert_eq!(
         message,
-        "rdy wait: 2 targets not ready after 300ms\n\
-         db: connection refused\n\
-         api: status 503, expected 200\n",
+        format!(
+            "rdy wait: 2 targets not ready after 300ms\n\
+             db ({}): connection refused\n\
+             api ({}): status 503, expected 200\n",
+            down.addr(),
+            web.url("/ready")
+        ),
         "{}",
         out.stderr
     );
 }
 
+/// The summary names a target by its address, port included: by the
+/// inferred name alone (`127.0.0.1: connection refused`) it did not say
+/// which of a host's servers was down.
 #[test]
 fn a_failed_check_writes_through_the_variable_and_a_ready_one_writes_nothing() {
     let dir = temp_dir("termination-check");
@@ -59,7 +66,7 @@ fn a_failed_check_writes_through_the_variable_and_a_ready_one_writes_nothing() {
         message,
         format!(
             "rdy check: 1 target not ready\n{}: connection refused\n",
-            down.addr().rsplit_once(':').unwrap().0
+            down.addr()
         )
     );
 
@@ -90,7 +97,9 @@ fn none_writes_nothing_and_a_target_that_can_never_be_ready_is_named() {
     assert_eq!(out.code, Some(3), "{}", out.stderr);
     let message = fs::read_to_string(&log).unwrap();
     assert!(
-        message.starts_with("rdy wait: a target can never become ready\njob: "),
+        message.starts_with(&format!(
+            "rdy wait: a target can never become ready\njob ({url}): "
+        )),
         "{message}"
     );
 }
@@ -122,7 +131,8 @@ fn secrets_stay_out_and_the_message_fits_the_kubelets_4_kib() {
     let message = String::from_utf8(message).expect("cut on a character boundary");
     assert!(message.starts_with("rdy check: 60 targets not ready\n"));
     assert!(message.ends_with("\n…\n"), "{message}");
-    assert!(message.contains(&format!("{name}0: status 401")));
+    let first = format!("{name}0 ({}): status 401", web.url("/0?…"));
+    assert!(message.contains(&first), "{message}");
     assert!(!message.contains("s3cr3t") && !message.contains("pa55word"));
 }
 
@@ -182,9 +192,12 @@ fn the_default_is_dev_termination_log_when_it_exists() {
             "/bin/sh",
         )
         .run();
+    let expected = format!(
+        "exit=1\nrdy check: 1 target not ready\ndb ({}): connection refused\n",
+        down.addr()
+    );
     assert!(
-        out.stdout
-            .contains("exit=1\nrdy check: 1 target not ready\ndb: connection refused\n"),
+        out.stdout.contains(&expected),
         "stdout: {}\nstderr: {}",
         out.stdout,
         out.stderr

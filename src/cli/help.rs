@@ -54,8 +54,9 @@ Usage:
 
 const SERVE: &str = "\
 Serve the targets' readiness over HTTP: /self (liveness, never probes),
-/all (every target), /ready/NAME, /metrics, and with a Kubernetes
-configuration /api/healthz/NS/KIND/NAME and /healthz.
+/all (every target; /all?wait=9s holds a not-ready answer up to 9s),
+/ready/NAME, /metrics, and with a Kubernetes configuration
+/api/healthz/NS/KIND/NAME and /healthz.
 
 Usage:
   rdy serve [--listen ADDR] [OPTIONS] [TARGET [TARGET OPTIONS]...]

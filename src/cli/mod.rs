@@ -435,8 +435,8 @@ fn apply_target(layer: &mut TargetOptions, id: Id, given: &Given<'_>) -> Result<
 
 /// The health sidecar's variables (http-healthcheck-sidecar): when any is
 /// set, `rdy serve` without targets serves its own pod,
-/// `k8s:pod/NAME[?container=C]`, NAME from `…_TARGET_POD_OVERRIDE` or
-/// `HOSTNAME`.
+/// `k8s:pod/NAME[?container=C]`, NAME from `…_TARGET_POD_OVERRIDE`, else
+/// `pod/self` (`POD_NAME`, else `HOSTNAME`).
 fn sidecar_target(env: Env<'_>) -> Result<Option<Written>, UsageError> {
     const POD: &str = "HTTP_HEALTHCHECK_SIDECAR_TARGET_POD_OVERRIDE";
     const CONTAINER: &str = "HTTP_HEALTHCHECK_SIDECAR_TARGET_CONTAINER";
@@ -445,13 +445,15 @@ fn sidecar_target(env: Env<'_>) -> Result<Option<Written>, UsageError> {
     if pod.is_none() && container.is_none() && non_empty(env, STATE).is_none() {
         return Ok(None);
     }
-    let Some(pod) = pod.or_else(|| non_empty(env, "HOSTNAME")) else {
+    let own = || non_empty(env, "POD_NAME").or_else(|| non_empty(env, "HOSTNAME"));
+    if pod.is_none() && own().is_none() {
         return Err(UsageError::Invalid {
             source: Source::Env(POD),
             given: String::new(),
-            expected: "the pod's name (HOSTNAME is not set either)".to_owned(),
+            expected: "the pod's name (POD_NAME and HOSTNAME are not set either)".to_owned(),
         });
-    };
+    }
+    let pod = pod.unwrap_or_else(|| "self".to_owned());
     let mut text = format!("k8s:pod/{}", pod.trim());
     if let Some(container) = container {
         text.push_str("?container=");

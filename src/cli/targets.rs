@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::env::Env;
 use super::error::UsageError;
 use super::flags::{self, Id, Scope};
 use super::options::TargetOptions;
@@ -94,9 +95,10 @@ fn build_k8s(
     shared: &Shared<'_>,
 ) -> Result<Target, UsageError> {
     let problem = problem_with(text);
-    let hostname = (shared.env)("HOSTNAME");
+    let pod = OwnPod::from_env(shared.env);
     let mut object =
-        kube::target::parse(rest, hostname.as_deref()).map_err(|e| problem(e.to_string()))?;
+        kube::target::parse(rest, pod.name.as_deref()).map_err(|e| problem(e.to_string()))?;
+    let other_hostname = pod.other_hostname.filter(|_| rest.contains("pod/self"));
     for text in options.expect.iter().flatten() {
         let parsed = kube::expect::parse(text).map_err(|e| problem(format!("--for: {e}")))?;
         object.expect.push(parsed);
@@ -138,9 +140,41 @@ fn build_k8s(
             namespace,
             client,
             dial_timeout: options.dial_timeout.unwrap_or(DEFAULT_DIAL_TIMEOUT),
+            other_hostname,
             cache: Default::default(),
         })),
     })
+}
+
+/// The pod's own name, for `pod/self`.
+struct OwnPod {
+    name: Option<String>,
+    /// `HOSTNAME` when it is set and differs from `POD_NAME`.
+    other_hostname: Option<String>,
+}
+
+impl OwnPod {
+    /// The downward API's `POD_NAME` (`fieldRef: metadata.name`) when it is
+    /// set, else `HOSTNAME`: the kubelet sets `HOSTNAME` to the pod's name
+    /// except under `hostNetwork: true`, where it is the node's.
+    fn from_env(env: Env<'_>) -> OwnPod {
+        let read = |var| {
+            env(var)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let (pod, hostname) = (read("POD_NAME"), read("HOSTNAME"));
+        match pod {
+            Some(pod) => OwnPod {
+                other_hostname: hostname.filter(|h| *h != pod),
+                name: Some(pod),
+            },
+            None => OwnPod {
+                name: hostname,
+                other_hostname: None,
+            },
+        }
+    }
 }
 
 /// Builds a `--then-post` request: POST, any 2xx is success, TLS settings

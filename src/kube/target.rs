@@ -59,8 +59,8 @@ pub enum InvalidRef {
         given: String,
         expected: &'static str,
     },
-    /// `pod/self` without `HOSTNAME`.
-    NoHostname,
+    /// `pod/self` without `POD_NAME` or `HOSTNAME`.
+    NoPodName,
     /// A `for=` expression that is not understood.
     For(String, expect::ExpectError),
     /// A `failed-if=` expression that is not understood.
@@ -86,15 +86,16 @@ impl fmt::Display for InvalidRef {
             } => write!(f, "{option}={given:?}: expected {expected}"),
             InvalidRef::For(given, e) => write!(f, "for={given:?}: {e}"),
             InvalidRef::FailedIf(given, e) => write!(f, "failed-if={given:?}: {e}"),
-            InvalidRef::NoHostname => {
-                f.write_str("pod/self names the pod in HOSTNAME, which is not set")
-            }
+            InvalidRef::NoPodName => f.write_str(
+                "pod/self names the pod in POD_NAME or HOSTNAME, and neither is set",
+            ),
         }
     }
 }
 
-/// Parses what follows `k8s:`; `hostname` resolves `pod/self`.
-pub fn parse(text: &str, hostname: Option<&str>) -> Result<ObjectRef, InvalidRef> {
+/// Parses what follows `k8s:`; `own_name` (the pod's own name) resolves
+/// `pod/self`.
+pub fn parse(text: &str, own_name: Option<&str>) -> Result<ObjectRef, InvalidRef> {
     let (path, query) = match text.split_once('?') {
         Some((path, query)) => (path, Some(query)),
         None => (text, None),
@@ -132,7 +133,7 @@ pub fn parse(text: &str, hostname: Option<&str>) -> Result<ObjectRef, InvalidRef
         (Kind::Pods, None) => None,
         (Kind::Pods, Some(_)) => return Err(InvalidRef::Shape),
         (_, None) => return Err(InvalidRef::Shape),
-        (Kind::Pod, Some("self")) => Some(hostname.ok_or(InvalidRef::NoHostname)?.to_owned()),
+        (Kind::Pod, Some("self")) => Some(own_name.ok_or(InvalidRef::NoPodName)?.to_owned()),
         (_, Some(name)) if is_subdomain(name) => Some(name.to_owned()),
         (_, Some(name)) => return Err(InvalidRef::Name(name.to_owned())),
     };
@@ -392,6 +393,6 @@ mod tests {
             let e = parse(text, Some("h")).unwrap_err().to_string();
             assert!(e.contains(says), "{text:?}: {e}");
         }
-        assert_eq!(parse("pod/self", None), Err(InvalidRef::NoHostname));
+        assert_eq!(parse("pod/self", None), Err(InvalidRef::NoPodName));
     }
 }

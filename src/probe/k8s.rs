@@ -43,6 +43,9 @@ pub struct K8s {
     pub client: Arc<Client>,
     /// `--dial-timeout`.
     pub dial_timeout: Duration,
+    /// For `pod/self` named by `POD_NAME`: the `HOSTNAME` that differed
+    /// from it, for the line that says which one rdy took.
+    pub other_hostname: Option<String>,
     /// Set by `rdy serve`: attempts read its watch cache instead of
     /// listing, so HTTP requests cost the API server nothing.
     pub cache: OnceLock<Arc<WatchCache>>,

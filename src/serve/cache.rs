@@ -38,6 +38,15 @@ pub struct Slot {
     pub failures: u64,
 }
 
+/// How long `last` may be reused: the TTL, or less for a not-ready result
+/// when the caller asks (`retry`).
+fn reuse(ttl: Duration, last: &Checked, retry: Option<Duration>) -> Duration {
+    match (retry, &last.error) {
+        (Some(retry), Some(_)) => ttl.min(retry),
+        _ => ttl,
+    }
+}
+
 /// What a request needs to do about one target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Need {
@@ -71,11 +80,20 @@ impl Cache {
     }
 
     /// Decides for one target; `Start` marks a probe in flight with
-    /// `deadline`, and the caller must start it.
-    pub fn need(&mut self, target: usize, now: Instant, deadline: Instant) -> Need {
+    /// `deadline`, and the caller must start it. `retry`: a not-ready
+    /// result is reused for at most that long, for a held request
+    /// (`?wait=`) that is waiting for the target to come up.
+    pub fn need(
+        &mut self,
+        target: usize,
+        now: Instant,
+        deadline: Instant,
+        retry: Option<Duration>,
+    ) -> Need {
+        let ttl = self.ttl;
         let slot = &mut self.slots[target];
         if let Some(last) = &slot.last
-            && now.saturating_duration_since(last.at) < self.ttl
+            && now.saturating_duration_since(last.at) < reuse(ttl, last, retry)
         {
             return Need::Fresh;
         }

@@ -35,7 +35,7 @@ use nix::sys::signal::Signal;
 use super::conn::{Access, Conn, Interest, Read, Sent, State, Waiting};
 use super::request::{self, Method, Parse};
 use super::response::{Extra, HttpDate, Response};
-use super::routes::{App, OBJECT_SYNC, Reply};
+use super::routes::{App, HOLD_PAUSE, OBJECT_SYNC, Reply};
 use super::wake::Wake;
 use crate::duration::Human;
 use crate::log;
@@ -608,7 +608,7 @@ impl Loop {
                         Reply::Now(response) => response,
                         Reply::Later(pending) => {
                             let (awaiting, until) = self.app.start(&pending, now);
-                            if awaiting.is_empty() {
+                            if awaiting.is_empty() && !self.app.holds(&pending, now) {
                                 self.app.answer(&pending, &[])
                             } else if self.waiting >= self.max_waiting() {
                                 // The rest of the cap stays free for
@@ -624,10 +624,11 @@ impl Loop {
                                     head_only,
                                     access,
                                 };
+                                let deadline = rest_or_probe(&waiting, until, now);
                                 let Some(conn) = self.conn(idx) else { return };
                                 conn.state = State::Waiting(Box::new(waiting));
                                 conn.keep_alive = keep_alive;
-                                conn.deadline = until;
+                                conn.deadline = deadline;
                                 self.waiting += 1;
                                 self.set_interest(idx, Interest::None);
                                 return self.keep_pipelined(idx, start, len);
@@ -756,6 +757,9 @@ impl Loop {
     /// Answers a waiting request: its probes finished, or its deadline
     /// passed (then the targets still awaited are reported as timed out).
     fn complete(&mut self, idx: usize, now: Instant) {
+        if self.hold(idx, now) {
+            return;
+        }
         let Some(conn) = self.conn(idx) else { return };
         let State::Waiting(waiting) = std::mem::replace(&mut conn.state, State::Writing) else {
             return;
@@ -767,6 +771,35 @@ impl Loop {
         if self.send(idx, &response, waiting.head_only, keep_alive, now) {
             self.resume(idx, now);
         }
+    }
+
+    /// Keeps a held request (`?wait=`) waiting instead of answering it, when
+    /// its targets are still not ready and its hold has time left: its
+    /// probes just finished (rest [`HOLD_PAUSE`]), or its rest is over
+    /// (probe again; single flight and the cache keep that to one probe per
+    /// target, however many requests are held). No thread waits for it.
+    fn hold(&mut self, idx: usize, now: Instant) -> bool {
+        let stopping = self.stopping.is_some();
+        let Some(Conn {
+            state: State::Waiting(waiting),
+            deadline,
+            ..
+        }) = self.slots.get_mut(idx).and_then(|s| s.conn.as_mut())
+        else {
+            return false;
+        };
+        if stopping || !waiting.awaiting.is_empty() || !self.app.holds(&waiting.pending, now) {
+            return false;
+        }
+        let hold = waiting.pending.hold.unwrap_or(now);
+        if now < *deadline {
+            *deadline = (now + HOLD_PAUSE).min(hold);
+            return true;
+        }
+        let (awaiting, until) = self.app.start(&waiting.pending, now);
+        waiting.awaiting = awaiting;
+        *deadline = rest_or_probe(waiting, until, now);
+        true
     }
 
     fn log_access(&self, access: &Access, status: u16) {
@@ -808,6 +841,19 @@ impl Loop {
     fn max_waiting(&self) -> usize {
         let max = self.limits.max_connections;
         (max - (max / 16).max(1)).max(1)
+    }
+}
+
+/// When a waiting request is looked at again: when its probes' deadline
+/// passes (`until`), or, for a held one whose targets were all answered
+/// from the cache, after a rest; never after its hold ends.
+fn rest_or_probe(waiting: &Waiting, until: Instant, now: Instant) -> Instant {
+    let Some(hold) = waiting.pending.hold else {
+        return until;
+    };
+    match waiting.awaiting.is_empty() {
+        true => (now + HOLD_PAUSE).min(hold),
+        false => until.min(hold.max(now)),
     }
 }
 

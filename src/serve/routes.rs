@@ -152,6 +152,18 @@ pub const OBJECT_SYNC: usize = usize::MAX;
 /// A first request waits this long for the object's first LIST.
 const FIRST_SYNC: Duration = Duration::from_secs(5);
 
+/// The longest `?wait=` a probe endpoint holds a request for. A kubelet
+/// gives an HTTP probe `timeoutSeconds` (1 by default) and the caller
+/// passes a little less; a minute is far beyond any sane probe timeout
+/// and keeps a forgotten client from holding a connection for longer.
+pub const MAX_HOLD: Duration = Duration::from_secs(60);
+
+/// How long a held request rests between two rounds of probes: a round
+/// that found a target not ready is not repeated at once (with
+/// `--cache-ttl 0` that would be a busy loop of connections), and a
+/// dependency that comes up is seen within this much (plus one probe).
+pub const HOLD_PAUSE: Duration = Duration::from_millis(200);
+
 /// An answer that waits for probe results.
 #[derive(Debug, Clone)]
 pub struct Pending {
@@ -159,6 +171,9 @@ pub struct Pending {
     pub select: Select,
     /// How it is rendered.
     pub view: View,
+    /// `?wait=DUR`: until when a not-ready answer is held back, probing
+    /// again, in case the targets become ready.
+    pub hold: Option<Instant>,
 }
 
 /// What a request gets.
@@ -229,20 +244,29 @@ impl App {
             Route::Metrics => Reply::Later(Pending {
                 select: Select::All,
                 view: View::Metrics,
+                hold: None,
             }),
-            Route::Probe(select) => match (select, self.force) {
-                (Select::All, Some(force)) => Reply::Now(forced(force, json)),
-                // Nothing to report is not "all ready": a load balancer
-                // pointed here would see ready forever.
-                (Select::All, None) if self.visible == 0 => Reply::Now(Response::text(
-                    503,
-                    "no targets: this server answers /api/healthz and /healthz only\n",
-                )),
-                _ => Reply::Later(Pending {
-                    select,
-                    view: View::Report { json },
-                }),
-            },
+            Route::Probe(select) => {
+                let hold = match head.param("wait").map(parse_hold) {
+                    None => None,
+                    Some(Ok(hold)) => Some(now + hold),
+                    Some(Err(refused)) => return Reply::Now(refused),
+                };
+                match (select, self.force) {
+                    (Select::All, Some(force)) => Reply::Now(forced(force, json)),
+                    // Nothing to report is not "all ready": a load balancer
+                    // pointed here would see ready forever.
+                    (Select::All, None) if self.visible == 0 => Reply::Now(Response::text(
+                        503,
+                        "no targets: this server answers /api/healthz and /healthz only\n",
+                    )),
+                    _ => Reply::Later(Pending {
+                        select,
+                        view: View::Report { json },
+                        hold,
+                    }),
+                }
+            }
             Route::NotFound => Reply::Now(Response::text(404, "not found\n")),
         }
     }
@@ -280,6 +304,7 @@ impl App {
         let trusted = self.token.is_some();
         match peek(kube, &object) {
             Health::Unavailable(CacheError::Syncing) => Reply::Later(Pending {
+                hold: None,
                 select: Select::All,
                 view: View::Object {
                     object: Box::new(object),
@@ -317,7 +342,8 @@ impl App {
         let mut until = now;
         for i in pending.select.indexes(self.visible) {
             let deadline = now + self.budget(i);
-            let deadline = match self.cache.need(i, now, deadline) {
+            let retry = pending.hold.map(|_| HOLD_PAUSE);
+            let deadline = match self.cache.need(i, now, deadline, retry) {
                 Need::Fresh => continue,
                 Need::Join(deadline) => deadline,
                 Need::Start(deadline) => {
@@ -391,12 +417,44 @@ impl App {
         }
     }
 
+    /// Whether a held answer (`?wait=`) is still held back at `now`: its
+    /// hold has not ended, some target it reports is not ready, and none
+    /// has failed for good (that answer can never become 200).
+    pub fn holds(&self, pending: &Pending, now: Instant) -> bool {
+        let Some(hold) = pending.hold else {
+            return false;
+        };
+        let not_ready = pending.select.indexes(self.visible).any(|i| {
+            self.cache
+                .slot(i)
+                .last
+                .as_ref()
+                .is_none_or(|l| l.error.is_some())
+        });
+        now < hold && not_ready && !self.any_failed(pending, &[])
+    }
+
     /// Whether a target of the answer has failed for good, so that the
     /// answer can never become 200.
     fn any_failed(&self, pending: &Pending, missing: &[usize]) -> bool {
         pending.select.indexes(self.visible).any(|i| {
             !missing.contains(&i) && self.cache.slot(i).last.as_ref().is_some_and(|l| l.fatal)
         })
+    }
+}
+
+/// `?wait=DUR`: a duration up to [`MAX_HOLD`], else 400 saying what is
+/// accepted.
+fn parse_hold(text: &str) -> Result<Duration, Response> {
+    match crate::duration::parse(text) {
+        Ok(hold) if hold <= MAX_HOLD => Ok(hold),
+        _ => Err(Response::text(
+            400,
+            format!(
+                "wait is a duration up to {} (a little less than the probe's timeoutSeconds), e.g. wait=9s\n",
+                crate::duration::Human(MAX_HOLD)
+            ),
+        )),
     }
 }
 

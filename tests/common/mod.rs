@@ -8,6 +8,7 @@ pub mod kube;
 pub mod net;
 pub mod pki;
 pub mod realkube;
+pub mod realnode;
 pub mod serve;
 
 use std::collections::HashMap;

@@ -22,7 +22,8 @@ pub const DEFAULT_DIAL_TIMEOUT: Duration = Duration::from_secs(1);
 pub struct Shared<'a> {
     /// The proxy variables.
     pub proxy: ProxyEnv,
-    /// The environment, for `SSL_CERT_FILE`, `HOSTNAME` and Kubernetes.
+    /// The environment, for `SSL_CERT_FILE`, `POD_NAME`, `HOSTNAME` and
+    /// Kubernetes.
     pub env: Env<'a>,
     /// `rdy check` (one look) rather than `rdy wait`.
     pub check: bool,
