@@ -89,6 +89,11 @@ pub enum UsageError {
     },
     /// The Kubernetes configuration cannot be used.
     Kube(String),
+    /// A required option is missing, and what it gives.
+    Required {
+        option: &'static str,
+        what: &'static str,
+    },
     /// `rdy serve` without targets serves only `/api/healthz`, which needs
     /// a Kubernetes configuration; why there is none.
     NoTargetsNorKube(String),
@@ -121,11 +126,14 @@ impl fmt::Display for UsageError {
             UsageError::NotUtf8(what) => write!(f, "{what} is not valid UTF-8"),
             UsageError::UnknownCommand(word) if word.contains(':') => write!(
                 f,
-                "unknown command {word:?}; expected wait, check or serve \
+                "unknown command {word:?}; expected wait, check, serve or rbac \
                  (did you mean rdy wait {word}?)"
             ),
             UsageError::UnknownCommand(word) => {
-                write!(f, "unknown command {word:?}; expected wait, check or serve")
+                write!(
+                    f,
+                    "unknown command {word:?}; expected wait, check, serve or rbac"
+                )
             }
             UsageError::NoCommand => f.write_str(
                 "no command given and TARGET_ADDRESS is not set; \
@@ -175,6 +183,7 @@ impl fmt::Display for UsageError {
                 write!(f, "{setting} would do nothing: {because}")
             }
             UsageError::Kube(problem) => write!(f, "Kubernetes configuration: {problem}"),
+            UsageError::Required { option, what } => write!(f, "{option} is required: {what}"),
             UsageError::NoTargetsNorKube(why) => write!(
                 f,
                 "serve: no targets given, and /api/healthz has no Kubernetes configuration \

@@ -12,6 +12,7 @@ pub mod flags;
 pub mod help;
 pub mod ignored;
 pub mod options;
+pub mod rbac;
 pub mod serve;
 pub mod targets;
 
@@ -44,6 +45,8 @@ pub enum Command {
     Check(Run),
     /// `rdy serve`: the server's settings, targets included.
     Serve(Box<crate::serve::Settings>),
+    /// `rdy rbac`: the targets whose roles to print.
+    Rbac(Box<crate::kube::rbac::Request>),
     /// `--help`: the overview, or one command's page.
     Help(help::Page),
     /// `--version`.
@@ -118,6 +121,7 @@ pub fn parse(args: Vec<OsString>, env: Env<'_>) -> Result<Command, UsageError> {
         "wait" => parse_run(Mode::Wait, rest, env),
         "check" => parse_run(Mode::Check, rest, env),
         "serve" => parse_run(Mode::Serve, rest, env),
+        "rbac" => rbac::parse(rest, env),
         "help" => Ok(Command::Help(help_topic(&rest))),
         "-h" | "--help" => Ok(Command::Help(help::Page::Overview)),
         "-V" | "--version" => Ok(Command::Version),
@@ -135,6 +139,7 @@ fn help_topic(rest: &[OsString]) -> help::Page {
         Some("wait") => help::Page::Wait,
         Some("check") => help::Page::Check,
         Some("serve") => help::Page::Serve,
+        Some("rbac") => help::Page::Rbac,
         _ => help::Page::Overview,
     }
 }
@@ -142,7 +147,7 @@ fn help_topic(rest: &[OsString]) -> help::Page {
 /// The first command word among `args` (`rdy -q wait …` meant `wait`).
 fn command_in(args: &[OsString]) -> Option<&'static str> {
     args.iter().find_map(|a| {
-        ["wait", "check", "serve"]
+        ["wait", "check", "serve", "rbac"]
             .into_iter()
             .find(|c| a.as_os_str() == *c)
     })
@@ -274,6 +279,10 @@ impl CommandLine {
                 self.serve.given.push(spelled.clone());
                 self.serve.apply(flag.id, &given)
             }
+            Scope::Rbac => Err(UsageError::OnlyFor {
+                option: spelled,
+                command: "rbac",
+            }),
             Scope::Target(_) => {
                 let layer = match self.targets.last_mut() {
                     Some(target) => &mut target.options,
@@ -468,7 +477,7 @@ fn read_env(env: Env<'_>) -> Result<(RunOptions, TargetOptions), UsageError> {
         Scope::Run => run.apply(flag.id, given),
         Scope::Target(_) => target.apply(flag.id, given),
         // Read by serve::settings, and only for rdy serve.
-        Scope::Serve => Ok(()),
+        Scope::Serve | Scope::Rbac => Ok(()),
     })?;
     Ok((run, target))
 }

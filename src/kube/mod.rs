@@ -13,6 +13,7 @@ pub mod health;
 pub mod jsonpath;
 pub mod kind;
 pub mod object;
+pub mod rbac;
 pub mod rules;
 pub mod target;
 pub mod watch;
