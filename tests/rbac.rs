@@ -136,11 +136,7 @@ fn objects(kube: &RealKube, ns: &str, group: &str) {
         "spec": {"containers": [{"name": "c", "image": "x"}]}});
     let pods = format!("/api/v1/namespaces/{ns}/pods");
     kube.create(&pods, &pod.to_string());
-    let ready = json!({"type": "Ready", "status": "True", "observedGeneration": 1});
-    let status = json!({"phase": "Running", "observedGeneration": 1, "conditions": [ready],
-        "containerStatuses": [{"name": "c", "image": "x", "imageID": "", "restartCount": 0,
-            "ready": true, "started": true, "state": {"running": {}}}]});
-    kube.patch_status(&format!("{pods}/p"), &status.to_string());
+    kube.pod_ready(&format!("{pods}/p"));
     let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
         "data": {"k": "dg=="}});
     kube.create(
@@ -286,5 +282,67 @@ fn offline_names_what_it_cannot_resolve_and_usage_errors_are_exit_2() {
         out.expect(2, says);
         assert_eq!(out.lines().len(), 1, "{}", out.stderr);
         assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn node_self_roles_read_the_daemonset_and_the_node() {
+    let Some(kube) = realkube("node_self_roles_read_the_daemonset_and_the_node") else {
+        return;
+    };
+    let ns = kube.namespace("rbac-node");
+    let node = format!("rbac-hdd-{}", std::process::id());
+    let body = json!({"apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": node, "labels": {"disk": "hdd"}}});
+    kube.create("/api/v1/nodes", &body.to_string());
+    let ds = json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "picky"},
+        "spec": {"selector": {"matchLabels": {"app": "picky"}},
+            "template": {"metadata": {"labels": {"app": "picky"}},
+                "spec": {"nodeSelector": {"disk": "ssd"}, "containers": [{"name": "c", "image": "x"}]}}}});
+    kube.create(
+        &format!("/apis/apps/v1/namespaces/{ns}/daemonsets"),
+        &ds.to_string(),
+    );
+    let target = "k8s:ds/picky?node=self";
+    let check = |config: &std::path::Path| {
+        Rdy::new(&["check", target])
+            .env("KUBECONFIG", config.to_str().expect("UTF-8"))
+            .env("NODE_NAME", &node)
+            .run()
+    };
+    for (account_name, keep_cluster_role) in [("nodes", true), ("nodeless", false)] {
+        let who = format!("{ns}/{account_name}");
+        let out = kube
+            .rdy("admin", &["rbac", "--service-account", &who, target])
+            .run();
+        assert_eq!(out.code, Some(0), "{}", out.stderr);
+        assert!(
+            out.stdout
+                .contains("resources: [\"nodes\"]\n    verbs: [\"list\"]"),
+            "{}",
+            out.stdout
+        );
+        let config = account(&kube, &ns, account_name);
+        let mut docs = documents(&out.stdout);
+        docs.retain(|d| {
+            keep_cluster_role || !d["kind"].as_str().unwrap_or("").starts_with("Cluster")
+        });
+        let mut rules = Vec::new();
+        for doc in &docs {
+            let kind = doc["kind"].as_str().expect("kind");
+            let scope = doc["metadata"]["namespace"].as_str();
+            let path = RealKube::collection("rbac.authorization.k8s.io/v1", kind, scope);
+            kube.create(&path, &doc.to_string());
+            rules.extend(doc["rules"].as_array().cloned().unwrap_or_default());
+        }
+        let user = format!("system:serviceaccount:{ns}:{account_name}");
+        assert!(eventually(|| authorized(&kube, &user, &ns, &rules)));
+        match keep_cluster_role {
+            true => check(&config).expect(3, "its nodeSelector disk=ssd does not match"),
+            false => check(&config).expect(
+                3,
+                r#"hint: ClusterRole rule {apiGroups: [\"\"], resources: [\"nodes\"]"#,
+            ),
+        };
     }
 }

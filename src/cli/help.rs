@@ -107,7 +107,8 @@ Targets:
                                the built-in kinds, else its Ready condition
                                (kstatus); RESOURCE is any served resource
                                (pod, deploy, certificate.cert-manager.io),
-                               or pods?selector=LABELS
+                               or pods?selector=LABELS; ?node=self on ds
+                               and pods: only this node's (NODE_NAME)
 ";
 
 const LAYERS: &str = "

@@ -12,6 +12,7 @@ pub mod expect;
 pub mod health;
 pub mod jsonpath;
 pub mod kind;
+pub mod node;
 pub mod object;
 pub mod rbac;
 pub mod rules;

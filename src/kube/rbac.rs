@@ -14,7 +14,8 @@ use std::time::Instant;
 use super::client::Client;
 use super::discovery::{self, ApiResource};
 use super::error::ApiError;
-use super::kind::{ENDPOINT_SLICES, Kind, PODS, SERVICES};
+use super::kind::{DAEMONSETS, ENDPOINT_SLICES, Kind, PODS, SERVICES};
+use super::node::NODES;
 use super::target::ObjectRef;
 
 /// One permission: verbs on a resource, in a namespace or cluster-wide.
@@ -128,6 +129,16 @@ pub fn needs(object: &ObjectRef, namespace: &str, found: Option<&ApiResource>) -
     match (object.kind, found) {
         (_, Some(r)) => vec![rule(&r.group, &r.plural, names, r.namespaced)],
         (Kind::Pods, _) => vec![builtin(PODS, None)],
+        // The pods on the node; the DaemonSet and the Node (whose name is
+        // known only in the pod) to tell whether it can place one there.
+        (Kind::DaemonSet, _) if object.node.is_some() => vec![
+            builtin(PODS, None),
+            builtin(DAEMONSETS, names),
+            Rule {
+                verbs: r#""list""#,
+                ..rule(NODES.group, NODES.plural, None, false)
+            },
+        ],
         (Kind::Service, _) if !object.expect.is_empty() => vec![builtin(SERVICES, names)],
         (Kind::Service, _) => vec![builtin(ENDPOINT_SLICES, None)],
         (kind, _) => vec![builtin(kind.resource(), names)],
@@ -283,6 +294,7 @@ mod tests {
             "crd/widgets.example.com",
             "cert/web",
             "db/sts/pg",
+            "ds/agent?node=self",
         ]);
         assert_eq!(unresolved.len(), 1);
         assert!(
@@ -303,6 +315,12 @@ mod tests {
             (None, "apiextensions.k8s.io")
         );
         assert_eq!(find("statefulsets").namespace.as_deref(), Some("db"));
+        assert_eq!(find("daemonsets").names, Some(vec!["agent".into()]));
+        let nodes = find("nodes");
+        assert_eq!(
+            (nodes.verbs, nodes.namespace.as_deref()),
+            (r#""list""#, None)
+        );
         let yaml = render(&rules, &("app".into(), "web".into()));
         assert_eq!(yaml.matches("\nkind: Role\n").count(), 2, "{yaml}");
         assert_eq!(

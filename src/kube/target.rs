@@ -37,6 +37,9 @@ pub struct ObjectRef {
     pub key: Option<String>,
     /// `for=` and `--for`: conditions that replace the kind's rule.
     pub expect: Vec<Expect>,
+    /// `node=self`: only pods on this node count; the node's name once
+    /// the target is built (kube::node).
+    pub node: Option<String>,
 }
 
 /// Why a `k8s:` target was refused.
@@ -141,6 +144,7 @@ pub fn parse(text: &str, hostname: Option<&str>) -> Result<ObjectRef, InvalidRef
         stable: None,
         key: None,
         expect: Vec::new(),
+        node: None,
     };
     for pair in query
         .into_iter()
@@ -233,9 +237,20 @@ impl ObjectRef {
                     expected: duration::ACCEPTED,
                 })?);
             }
+            "node" if value == "self" => {
+                only(&[Kind::DaemonSet, Kind::Pods], "daemonset and pods")?;
+                self.node = Some(value);
+            }
+            "node" => {
+                return Err(InvalidRef::Value {
+                    option: "node",
+                    given: value,
+                    expected: "self (the node named by NODE_NAME)",
+                });
+            }
             other => {
                 return Err(InvalidRef::Option(format!(
-                    "unknown option {other:?}; expected container=, min=, stable=, selector=, key= or for="
+                    "unknown option {other:?}; expected container=, min=, stable=, selector=, key=, node= or for="
                 )));
             }
         }
