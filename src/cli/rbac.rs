@@ -77,17 +77,15 @@ pub fn parse(args: Vec<OsString>, env: Env<'_>) -> Result<Command, UsageError> {
             what: "e.g. rdy rbac --service-account app/web k8s:deploy/api",
         });
     }
-    let targets = written
-        .into_iter()
-        .map(|text| {
-            let object = parse_target(&text)?;
-            let namespace = object
-                .namespace
-                .clone()
-                .unwrap_or_else(|| account.0.clone());
-            Ok((text, object, namespace))
-        })
-        .collect::<Result<Vec<_>, UsageError>>()?;
+    let mut targets = Vec::new();
+    for text in written {
+        let object = parse_target(&text)?;
+        let namespace = object
+            .namespace
+            .clone()
+            .unwrap_or_else(|| account.0.clone());
+        targets.push((text, object, namespace));
+    }
     let discovers = targets.iter().any(|(_, o, _)| o.kind == Kind::Other);
     let useless = match (&kube_given, offline) {
         (Some(setting), _) => Some(setting.clone()),

@@ -167,18 +167,13 @@ pub fn excluded(spec: &Value, node: &Value) -> Option<String> {
             true => name.filter(|_| key == "metadata.name"),
             false => label(key),
         };
-        let values: Vec<&str> = e
-            .get("values")
-            .map(Value::items)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
+        let values = e.get("values").map(Value::items).unwrap_or_default();
+        let listed = got.is_some_and(|g| values.iter().any(|v| v.as_str() == Some(g)));
         let number = |v: Option<&str>| v.and_then(|v| v.parse::<i64>().ok());
-        let (have, bound) = (number(got), number(values.first().copied()));
+        let (have, bound) = (number(got), number(values.first().and_then(Value::as_str)));
         match e.get("operator").and_then(Value::as_str).unwrap_or("") {
-            "In" => got.is_some_and(|g| values.contains(&g)),
-            "NotIn" => !got.is_some_and(|g| values.contains(&g)),
+            "In" => listed,
+            "NotIn" => !listed,
             "Exists" => got.is_some(),
             "DoesNotExist" => got.is_none(),
             "Gt" => have.zip(bound).is_some_and(|(h, b)| h > b),

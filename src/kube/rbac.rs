@@ -100,18 +100,22 @@ fn resolve(written: &str, client: Option<&Client>) -> Result<Option<ApiResource>
         let deadline = Instant::now() + std::time::Duration::from_secs(30);
         return discovery::resolve(client, written, false, deadline);
     }
-    let table: Vec<ApiResource> = OFFLINE
-        .iter()
-        .map(|(group, plural, singular, short, namespaced)| ApiResource {
-            group: (*group).to_owned(),
-            version: "v1".to_owned(),
-            plural: (*plural).to_owned(),
-            singular: (*singular).to_owned(),
-            short: vec![(*short).to_owned()],
-            namespaced: *namespaced,
-        })
-        .collect();
-    Ok(discovery::find(&table, written).cloned())
+    // As discovery::find: plural, singular or short name, then the group.
+    let written = written.to_ascii_lowercase();
+    let (name, group) = written.split_once('.').unwrap_or((&written, ""));
+    let found = OFFLINE.iter().find(|(g, plural, singular, short, _)| {
+        [*plural, *singular, *short].contains(&name)
+            && (group.is_empty() || group == *g)
+            && !name.is_empty()
+    });
+    Ok(found.map(|(group, plural, _, _, namespaced)| ApiResource {
+        group: (*group).to_owned(),
+        version: "v1".to_owned(),
+        plural: (*plural).to_owned(),
+        singular: String::new(),
+        short: Vec::new(),
+        namespaced: *namespaced,
+    }))
 }
 
 /// The rules one target needs, `found` being its discovered resource.
@@ -241,13 +245,18 @@ pub fn render(rules: &[Rule], account: &(String, String)) -> String {
             "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata:\n{meta}rules:\n"
         );
         for rule in rules.iter().filter(|r| &r.namespace == scope) {
-            let _ = writeln!(out, "  # {}", rule.targets.join(", "));
-            let _ = writeln!(out, "  - apiGroups: [\"{}\"]", rule.group);
-            let _ = writeln!(out, "    resources: [\"{}\"]", rule.plural);
-            if let Some(names) = &rule.names {
-                let _ = writeln!(out, "    resourceNames: [\"{}\"]", names.join("\", \""));
-            }
-            let _ = writeln!(out, "    verbs: [{}]", rule.verbs);
+            let names = match &rule.names {
+                Some(names) => format!("    resourceNames: [\"{}\"]\n", names.join("\", \"")),
+                None => String::new(),
+            };
+            let _ = write!(
+                out,
+                "  # {}\n  - apiGroups: [\"{}\"]\n    resources: [\"{}\"]\n{names}    verbs: [{}]\n",
+                rule.targets.join(", "),
+                rule.group,
+                rule.plural,
+                rule.verbs
+            );
         }
         let _ = write!(
             out,

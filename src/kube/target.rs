@@ -237,16 +237,16 @@ impl ObjectRef {
                     expected: duration::ACCEPTED,
                 })?);
             }
-            "node" if value == "self" => {
-                only(&[Kind::DaemonSet, Kind::Pods], "daemonset and pods")?;
-                self.node = Some(value);
-            }
             "node" => {
-                return Err(InvalidRef::Value {
-                    option: "node",
-                    given: value,
-                    expected: "self (the node named by NODE_NAME)",
-                });
+                only(&[Kind::DaemonSet, Kind::Pods], "daemonset and pods")?;
+                if value != "self" {
+                    return Err(InvalidRef::Value {
+                        option: "node",
+                        given: value,
+                        expected: "self (the node named by NODE_NAME)",
+                    });
+                }
+                self.node = Some(value);
             }
             other => {
                 return Err(InvalidRef::Option(format!(
