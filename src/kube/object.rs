@@ -28,6 +28,9 @@ impl ObjectRef {
 
     /// The LIST/WATCH query in `namespace`.
     pub fn query(&self, namespace: &str, api: &Api) -> Query {
+        if let Some(node) = &self.node {
+            return super::node::query(self, namespace, node);
+        }
         let kind = self.kind;
         let by_name = Selector::Name(self.name().to_owned());
         let (collection, selector) = match (kind, api) {
@@ -56,6 +59,9 @@ impl ObjectRef {
     /// The kind's rule (or the `--for` conditions) applied to the current
     /// objects.
     pub fn judge(&self, api: &Api, objects: &Objects) -> Verdict {
+        if let Some(node) = &self.node {
+            return super::node::judge(self, node, objects);
+        }
         let all = objects.all();
         if let Some(failed) = self.failed_if_holds(&all) {
             return failed;

@@ -44,6 +44,9 @@ pub enum Selector {
     Name(String),
     /// `labelSelector=…`.
     Labels(String),
+    /// The pods on a node: `labelSelector=…` (if any) and
+    /// `fieldSelector=spec.nodeName=NODE`.
+    OnNode(String, String),
 }
 
 /// A collection and a selector.
@@ -63,6 +66,16 @@ impl Query {
                 percent::encode(&format!("metadata.name={name}"))
             ),
             Selector::Labels(labels) => format!("labelSelector={}", percent::encode(labels)),
+            Selector::OnNode(labels, node) => {
+                let field = percent::encode(&format!("spec.nodeName={node}"));
+                match labels.is_empty() {
+                    true => format!("fieldSelector={field}"),
+                    false => format!(
+                        "labelSelector={}&fieldSelector={field}",
+                        percent::encode(labels)
+                    ),
+                }
+            }
         }
     }
 

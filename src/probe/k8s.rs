@@ -10,7 +10,8 @@ use crate::kube::cache::{CacheError, WatchCache};
 use crate::kube::client::Client;
 use crate::kube::discovery::{self, ApiResource};
 use crate::kube::error::ApiError;
-use crate::kube::kind::{ENDPOINTS, Kind, SERVICES};
+use crate::kube::kind::{ENDPOINTS, Kind, PODS, SERVICES};
+use crate::kube::node;
 use crate::kube::object::Api;
 use crate::kube::rules::Verdict;
 use crate::kube::target::ObjectRef;
@@ -102,7 +103,7 @@ impl K8s {
         };
         let list = |api: &Api| {
             let query = self.object.query(&self.namespace, api);
-            watch::list_once(&self.client, &query, deadline).map(|o| self.object.judge(api, &o))
+            watch::list_once(&self.client, &query, deadline).map(|o| self.judge(api, &o, deadline))
         };
         let (verdict, api) = match (list(&api), self.object.kind) {
             // discovery.k8s.io is not served (docs/kubernetes.md §2.7).
@@ -137,6 +138,22 @@ impl K8s {
         outcome(verdict.map_err(|e| ProbeError::Api(e.to_string()))?)
     }
 
+    /// The rule's verdict; for `ds/NAME?node=self` with no pod on the node,
+    /// also whether the DaemonSet can place one there (kube::node).
+    fn judge(&self, api: &Api, objects: &Objects, deadline: Instant) -> Verdict {
+        let verdict = self.object.judge(api, objects);
+        match &self.object.node {
+            Some(node)
+                if self.object.kind == Kind::DaemonSet
+                    && node::counted(&self.object, objects).is_empty() =>
+            {
+                node::unplaceable(&self.client, &self.object, &self.namespace, node, deadline)
+                    .unwrap_or(verdict)
+            }
+            _ => verdict,
+        }
+    }
+
     /// Watches until ready, failed, refused, or `deadline`. `progress`
     /// hears every change of verdict and every retried request.
     pub fn wait(
@@ -151,7 +168,10 @@ impl K8s {
         }
         let mut run = |api: &Api, progress: &mut dyn FnMut(Progress<'_>)| {
             let query = self.object.query(&self.namespace, api);
-            let judge = |objects: &Objects| self.object.judge(api, objects);
+            let judge = |objects: &Objects| {
+                let limit = Instant::now() + Duration::from_secs(30);
+                self.judge(api, objects, deadline.map_or(limit, |d| d.min(limit)))
+            };
             watch::watch_until(
                 &self.client,
                 &query,
@@ -308,6 +328,8 @@ impl K8s {
                              every authenticated user by the ClusterRole system:discovery"
                         ));
                     }
+                    // node=self lists pods (kube::node).
+                    _ if self.object.node.is_some() => (PODS.group, PODS.plural, true),
                     (Kind::Service, _) if !self.object.expect.is_empty() => {
                         (SERVICES.group, SERVICES.plural, true)
                     }

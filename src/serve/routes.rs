@@ -64,7 +64,7 @@ pub enum Route {
     /// `/metrics`.
     Metrics,
     /// `/api/healthz/{namespace}/{kind}/{name}`.
-    Object(Object),
+    Object(Box<Object>),
     /// Anything else.
     NotFound,
 }
@@ -105,7 +105,7 @@ pub fn route(path: &str, targets: &[Target], visible: usize, kube: bool) -> Rout
         _ => {
             if let Some(rest) = path.strip_prefix("/api/healthz/") {
                 return match health::parse_path(rest) {
-                    Some(object) if kube => Route::Object(object),
+                    Some(object) if kube => Route::Object(Box::new(object)),
                     _ => Route::NotFound,
                 };
             }
@@ -240,7 +240,7 @@ impl App {
         };
         match route {
             Route::Live => Reply::Now(Response::text(200, "ok\n")),
-            Route::Object(object) => self.object(object, json),
+            Route::Object(object) => self.object(*object, json),
             Route::Metrics => Reply::Later(Pending {
                 select: Select::All,
                 view: View::Metrics,
