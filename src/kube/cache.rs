@@ -130,6 +130,7 @@ impl WatchCache {
                 let reading = Query {
                     collection: DISCOVERY.to_owned(),
                     selector: watch::Selector::Name(String::new()),
+                    keep: &crate::json::stream::Keep::All,
                 };
                 self.objects(&reading, first_sync)?;
             }

@@ -151,7 +151,7 @@ pub fn check(
     };
     // A Service whose controller made no EndpointSlice does not exist (or
     // selects nothing and never will); named kinds exist when listed.
-    if objects.all().is_empty() {
+    if objects.is_empty() {
         return Health::Missing;
     }
     match object.judge(&api, &objects) {

@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod discovery;
 pub mod error;
 pub mod expect;
+pub mod fields;
 pub mod health;
 pub mod jsonpath;
 pub mod kind;

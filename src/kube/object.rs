@@ -3,6 +3,7 @@
 
 use super::discovery::ApiResource;
 use super::expect;
+use super::fields;
 use super::kind::{ENDPOINTS, Kind, SERVICES};
 use super::rules::{self, Verdict, generic, job, pod, service, workload};
 use super::target::ObjectRef;
@@ -50,13 +51,15 @@ impl ObjectRef {
         Query {
             collection,
             selector,
+            keep: fields::keep(kind, api, !self.expect.is_empty()),
         }
     }
 
     /// The kind's rule (or the `--for` conditions) applied to the current
     /// objects.
     pub fn judge(&self, api: &Api, objects: &Objects) -> Verdict {
-        let all = objects.all();
+        let owned = objects.all();
+        let all: Vec<&crate::json::Value> = owned.iter().collect();
         let name = self.name();
         let kind = self.kind;
         if !self.expect.is_empty() {

@@ -25,11 +25,14 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::client::{Client, StreamEnd};
+use std::collections::BTreeMap;
+
+use super::client::{Client, MAX_KEPT, StreamEnd, parsed};
 use super::error::ApiError;
 use super::rules::Verdict;
 use crate::duration::Human;
-use crate::json::Value;
+use crate::json::stream::Keep;
+use crate::json::{self, Value};
 use crate::{log, percent};
 
 /// Asked of the server for each watch; kube-rs uses the same and refuses
@@ -53,6 +56,8 @@ pub struct Query {
     pub collection: String,
     /// Which objects in it.
     pub selector: Selector,
+    /// What is kept of each object (`kube::fields`).
+    pub keep: &'static Keep,
 }
 
 impl Query {
@@ -88,28 +93,83 @@ impl Query {
     }
 }
 
-/// The objects matching a query, by name.
+/// The objects matching a query, by namespace and name, each as the
+/// compact JSON of what its query keeps; parsed when judged.
 #[derive(Debug, Default, Clone)]
-pub struct Objects(Vec<(String, Value)>);
+pub struct Objects {
+    by_name: BTreeMap<String, Box<[u8]>>,
+    /// What they cost, as [`crate::json::stream`] counts.
+    cost: usize,
+}
 
 impl Objects {
-    /// The objects, in the order first seen.
-    pub fn all(&self) -> Vec<&Value> {
-        self.0.iter().map(|(_, v)| v).collect()
+    /// The objects, by namespace and name.
+    pub fn all(&self) -> Vec<Value> {
+        self.by_name
+            .values()
+            .filter_map(|kept| json::parse(kept).ok())
+            .collect()
     }
 
-    fn upsert(&mut self, object: Value) {
-        let name = super::rules::name_of(&object).to_owned();
-        match self.0.iter_mut().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = object,
-            None => self.0.push((name, object)),
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    /// What they cost in memory, about.
+    pub fn cost(&self) -> usize {
+        self.cost
+    }
+
+    /// Just the object `name` of `namespace` (`""` when cluster-scoped).
+    pub fn only(&self, namespace: &str, name: &str) -> Objects {
+        let key = key(namespace, name);
+        let mut one = Objects::default();
+        if let Some(kept) = self.by_name.get(&key) {
+            one.cost = kept.len();
+            one.by_name.insert(key, kept.clone());
         }
+        one
+    }
+
+    /// The names of the objects, with namespace when `all_namespaces`.
+    pub fn names(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.by_name
+            .keys()
+            .map(|k| k.split_once('/').unwrap_or(("", k)))
+    }
+
+    /// Keeps `kept` (whose tree is `object`) under its namespace and name.
+    fn upsert(&mut self, object: &Value, kept: Vec<u8>) {
+        let cost = kept.len();
+        if let Some(old) = self.by_name.insert(key_of(object), kept.into_boxed_slice()) {
+            self.cost -= old.len();
+        }
+        self.cost += cost;
     }
 
     fn remove(&mut self, object: &Value) {
-        let name = super::rules::name_of(object);
-        self.0.retain(|(n, _)| n != name);
+        if let Some(old) = self.by_name.remove(&key_of(object)) {
+            self.cost -= old.len();
+        }
     }
+}
+
+fn key(namespace: &str, name: &str) -> String {
+    format!("{namespace}/{name}")
+}
+
+fn key_of(object: &Value) -> String {
+    let namespace = object
+        .at(&["metadata", "namespace"])
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    key(namespace, super::rules::name_of(object))
 }
 
 /// Why a wait ended without the object being ready.
@@ -138,16 +198,18 @@ pub fn list_once(client: &Client, query: &Query, deadline: Instant) -> Result<Ob
 }
 
 fn list(client: &Client, query: &Query, deadline: Instant) -> Result<(Objects, String), ApiError> {
-    let list = client.get_json(&query.list_path(), deadline)?;
-    let version = list
-        .at(&["metadata", "resourceVersion"])
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::Invalid("a list without metadata.resourceVersion".to_owned()))?
-        .to_owned();
     let mut objects = Objects::default();
-    for item in list.get("items").map(Value::items).unwrap_or_default() {
-        objects.upsert(item.clone());
-    }
+    let version = client.list(
+        &query.list_path(),
+        query.keep,
+        MAX_KEPT,
+        deadline,
+        &mut |kept| {
+            let object = parsed(&kept)?;
+            objects.upsert(&object, kept);
+            Ok(())
+        },
+    )?;
     Ok((objects, version))
 }
 
@@ -301,14 +363,13 @@ impl Reflector<'_> {
         let started = Instant::now();
         let mut events = 0;
         loop {
-            let event = match stream.next_event() {
+            let event = match stream.next_event(self.query.keep) {
                 Ok(event) => event,
                 Err(end) => return self.after_stream(end, events, started, observer),
             };
             events += 1;
             self.streak = 0;
-            let kind = event.get("type").and_then(Value::as_str).unwrap_or("");
-            let Some(object) = event.get("object") else {
+            let Ok(object) = parsed(&event.object) else {
                 continue;
             };
             if let Some(v) = object
@@ -318,12 +379,19 @@ impl Reflector<'_> {
                 self.version.clear();
                 self.version.push_str(v);
             }
-            match kind {
-                "ADDED" | "MODIFIED" => self.objects.upsert(object.clone()),
-                "DELETED" => self.objects.remove(object),
-                "ERROR" => return self.watch_error(object, observer),
+            match event.kind.as_str() {
+                "ADDED" | "MODIFIED" => self.objects.upsert(&object, event.object),
+                "DELETED" => self.objects.remove(&object),
+                "ERROR" => return self.watch_error(&object, observer),
                 // BOOKMARK (and anything new) only moves the version.
                 _ => continue,
+            }
+            if self.objects.cost() > MAX_KEPT {
+                let error = ApiError::TooLarge {
+                    path: self.query.list_path(),
+                    why: format!("what rdy keeps of it exceeds {} MiB", MAX_KEPT >> 20),
+                };
+                return self.retry(error, observer);
             }
             if let Some(done) = observer.observe(&self.objects) {
                 return Next::Done(done);
@@ -577,6 +645,7 @@ mod tests {
         let named = Query {
             collection: "/apis/apps/v1/namespaces/default/deployments".to_owned(),
             selector: Selector::Name("web".to_owned()),
+            keep: &Keep::All,
         };
         assert_eq!(
             named.list_path(),
@@ -589,6 +658,7 @@ mod tests {
         let labelled = Query {
             collection: "/apis/discovery.k8s.io/v1/namespaces/a/endpointslices".to_owned(),
             selector: Selector::Labels("kubernetes.io/service-name=web".to_owned()),
+            keep: &Keep::All,
         };
         assert!(
             labelled

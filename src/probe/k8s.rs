@@ -59,13 +59,13 @@ pub struct ApiServer {
 impl ApiServer {
     /// One `GET /version`.
     pub fn attempt(&self, deadline: Instant) -> Result<(), ProbeError> {
-        let version =
-            self.client
-                .get_json("/version", deadline)
-                .map_err(|e| match e.is_fatal() {
-                    true => ProbeError::Fatal(e.to_string()),
-                    false => ProbeError::Api(e.to_string()),
-                })?;
+        let version = self
+            .client
+            .get_json("/version", &crate::kube::fields::VERSION, deadline)
+            .map_err(|e| match e.is_fatal() {
+                true => ProbeError::Fatal(e.to_string()),
+                false => ProbeError::Api(e.to_string()),
+            })?;
         match version.get("gitVersion") {
             Some(_) => Ok(()),
             None => Err(ProbeError::Api(

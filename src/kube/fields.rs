@@ -1,0 +1,177 @@
+//! What rdy keeps of each Kubernetes object it reads: the one table of
+//! fields per resource. LIST and WATCH bodies are read as a stream
+//! ([`crate::json::stream`]) and only these members survive, so memory
+//! grows with what the rules read, not with what the server sends (a pod's
+//! spec, managed fields and annotations are most of its bytes).
+//!
+//! **Keep this table in step with `rules/*.rs`, `expect.rs` and
+//! `object.rs`**: a path a rule reads (`.at(&[...])`, `.get(...)`) must be
+//! kept here, or the rule sees it absent. `status` is kept whole for every
+//! kind but pods (whose container statuses carry images, ids and
+//! resources no rule reads); `--for` conditions and JSONPath can read any
+//! path, so their objects are kept whole.
+
+use super::discovery::ApiResource;
+use super::kind::Kind;
+use super::object::Api;
+use crate::json::stream::Keep::{self, All, Only};
+
+/// `metadata`: what messages name, the generation guards, deletion, the
+/// reflector's resource version, and what selectors and owners match.
+const METADATA: (&str, Keep) = (
+    "metadata",
+    Only(&[
+        ("name", All),
+        ("namespace", All),
+        ("generation", All),
+        ("resourceVersion", All),
+        ("deletionTimestamp", All),
+        ("labels", All),
+        ("ownerReferences", All),
+    ]),
+);
+
+/// Deployments, StatefulSets, DaemonSets (rules/workload.rs).
+const WORKLOAD: Keep = Only(&[
+    METADATA,
+    (
+        "spec",
+        Only(&[
+            ("replicas", All),
+            ("updateStrategy", All),
+            ("strategy", All),
+            ("paused", All),
+            ("progressDeadlineSeconds", All),
+        ]),
+    ),
+    ("status", All),
+]);
+
+/// Jobs (rules/job.rs).
+const JOB: Keep = Only(&[
+    METADATA,
+    (
+        "spec",
+        Only(&[("completions", All), ("parallelism", All), ("suspend", All)]),
+    ),
+    ("status", All),
+]);
+
+/// A container status: what rules/pod.rs reads of it.
+const CONTAINER_STATUS: Keep = Only(&[
+    ("name", All),
+    ("ready", All),
+    ("started", All),
+    ("restartCount", All),
+    ("state", All),
+]);
+
+/// Pods, by name, by container or by label selector (rules/pod.rs).
+const POD: Keep = Only(&[
+    METADATA,
+    (
+        "spec",
+        Only(&[
+            ("restartPolicy", All),
+            ("containers", Only(&[("name", All)])),
+            (
+                "initContainers",
+                Only(&[("name", All), ("restartPolicy", All)]),
+            ),
+        ]),
+    ),
+    (
+        "status",
+        Only(&[
+            ("phase", All),
+            ("reason", All),
+            ("message", All),
+            ("observedGeneration", All),
+            ("conditions", All),
+            ("containerStatuses", CONTAINER_STATUS),
+            ("initContainerStatuses", CONTAINER_STATUS),
+        ]),
+    ),
+]);
+
+/// EndpointSlices of a Service (rules/service.rs).
+const SLICE: Keep = Only(&[
+    METADATA,
+    (
+        "endpoints",
+        Only(&[
+            ("addresses", All),
+            ("conditions", All),
+            ("targetRef", Only(&[("uid", All)])),
+        ]),
+    ),
+]);
+
+/// A Service's legacy `v1 Endpoints` (rules/service.rs).
+const ENDPOINTS: Keep = Only(&[METADATA, ("subsets", All)]);
+
+/// Secrets and ConfigMaps: `?key=` reads their maps (rules/generic.rs).
+const KEYED: Keep = Only(&[METADATA, ("data", All), ("binaryData", All)]);
+
+/// Any other resource: kstatus and CRDs read metadata and status
+/// (rules/generic.rs).
+const GENERIC: Keep = Only(&[METADATA, ("status", All)]);
+
+/// What an `ERROR` watch event's object (a `Status`) keeps besides the
+/// resource's own fields.
+pub const STATUS: Keep = Only(&[("code", All), ("reason", All), ("message", All)]);
+
+/// A LIST's own fields: its resource version.
+pub const LIST: Keep = Only(&[("metadata", Only(&[("resourceVersion", All)]))]);
+
+/// Aggregated discovery (`APIGroupDiscoveryList`, discovery.rs).
+pub const DISCOVERY: Keep = Only(&[
+    ("kind", All),
+    (
+        "items",
+        Only(&[
+            ("metadata", Only(&[("name", All)])),
+            (
+                "versions",
+                Only(&[
+                    ("version", All),
+                    (
+                        "resources",
+                        Only(&[
+                            ("resource", All),
+                            ("singularResource", All),
+                            ("shortNames", All),
+                            ("scope", All),
+                        ]),
+                    ),
+                ]),
+            ),
+        ]),
+    ),
+]);
+
+/// `/version`: only that it answers matters.
+pub const VERSION: Keep = Only(&[("gitVersion", All)]);
+
+/// What is kept of the objects of `kind` read through `api`; `whole` (for
+/// `--for` conditions) keeps everything.
+pub fn keep(kind: Kind, api: &Api, whole: bool) -> &'static Keep {
+    if whole {
+        return &All;
+    }
+    match (kind, api) {
+        (_, Api::Found(resource)) => found(resource),
+        (Kind::Pod | Kind::Pods, _) => &POD,
+        (Kind::Service, Api::Slices) => &SLICE,
+        (Kind::Service, Api::Legacy) => &ENDPOINTS,
+        (Kind::Job, _) => &JOB,
+        _ => &WORKLOAD,
+    }
+}
+
+fn found(resource: &ApiResource) -> &'static Keep {
+    match (resource.group.as_str(), resource.plural.as_str()) {
+        ("", "secrets" | "configmaps") => &KEYED,
+        _ => &GENERIC,
+    }
+}
