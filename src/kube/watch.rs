@@ -47,6 +47,9 @@ pub enum Selector {
     Name(String),
     /// `labelSelector=…`.
     Labels(String),
+    /// The whole collection, shared by every question about an object in
+    /// it (`rdy serve`).
+    All,
 }
 
 /// A collection and a selector.
@@ -63,6 +66,7 @@ pub struct Query {
 impl Query {
     fn selector_param(&self) -> String {
         match &self.selector {
+            Selector::All => String::new(),
             Selector::Name(name) => format!(
                 "fieldSelector={}",
                 percent::encode(&format!("metadata.name={name}"))
@@ -73,7 +77,26 @@ impl Query {
 
     /// The LIST request.
     pub fn list_path(&self) -> String {
-        format!("{}?{}", self.collection, self.selector_param())
+        match self.selector {
+            Selector::All => self.collection.clone(),
+            _ => format!("{}?{}", self.collection, self.selector_param()),
+        }
+    }
+
+    /// The query of the whole collection this one selects from, when its
+    /// objects can be picked from it in memory: by name, or by labels
+    /// that are all `key=value`.
+    pub fn shared(&self) -> Option<Query> {
+        let pickable = match &self.selector {
+            Selector::Name(_) => true,
+            Selector::Labels(labels) => equalities(labels).is_some(),
+            Selector::All => false,
+        };
+        pickable.then(|| Query {
+            collection: self.collection.clone(),
+            selector: Selector::All,
+            keep: self.keep,
+        })
     }
 
     /// The WATCH request from `version`.
@@ -85,9 +108,12 @@ impl Query {
     /// `seconds`.
     pub fn watch_path_for(&self, version: &str, seconds: u64) -> String {
         format!(
-            "{}?{}&watch=1&resourceVersion={}&allowWatchBookmarks=true&timeoutSeconds={seconds}",
+            "{}?{}watch=1&resourceVersion={}&allowWatchBookmarks=true&timeoutSeconds={seconds}",
             self.collection,
-            self.selector_param(),
+            match self.selector {
+                Selector::All => String::new(),
+                _ => self.selector_param() + "&",
+            },
             percent::encode(version)
         )
     }
@@ -137,7 +163,39 @@ impl Objects {
         one
     }
 
-    /// The names of the objects, with namespace when `all_namespaces`.
+    /// The objects `selector` picks: by name (in the namespace of a
+    /// namespaced collection), or by `key=value` labels.
+    pub fn picked(&self, selector: &Selector) -> Objects {
+        match selector {
+            Selector::All => self.clone(),
+            Selector::Name(name) => {
+                let namespace = self.by_name.keys().next().and_then(|k| k.split_once('/'));
+                self.only(namespace.map_or("", |(ns, _)| ns), name)
+            }
+            Selector::Labels(labels) => {
+                let wanted = equalities(labels).unwrap_or_default();
+                let mut picked = Objects::default();
+                for (key, kept) in &self.by_name {
+                    let Ok(object) = json::parse(kept) else {
+                        continue;
+                    };
+                    let labelled = |(k, v): &(&str, &str)| {
+                        object
+                            .at(&["metadata", "labels", k])
+                            .and_then(Value::as_str)
+                            == Some(*v)
+                    };
+                    if wanted.iter().all(labelled) {
+                        picked.cost += kept.len();
+                        picked.by_name.insert(key.clone(), kept.clone());
+                    }
+                }
+                picked
+            }
+        }
+    }
+
+    /// The namespace and name of each object.
     pub fn names(&self) -> impl Iterator<Item = (&str, &str)> {
         self.by_name
             .keys()
@@ -158,6 +216,19 @@ impl Objects {
             self.cost -= old.len();
         }
     }
+}
+
+/// `a=b,c=d` as pairs; `None` for any other selector (`!=`, `in`, `!a`).
+fn equalities(labels: &str) -> Option<Vec<(&str, &str)>> {
+    labels
+        .split(',')
+        .map(|term| {
+            let (k, v) = term.split_once('=')?;
+            let v = v.strip_prefix('=').unwrap_or(v);
+            let plain = |s: &str| !s.is_empty() && !s.contains(['!', '=', '(', ' ']);
+            (plain(k) && (v.is_empty() || plain(v))).then_some((k, v))
+        })
+        .collect()
 }
 
 fn key(namespace: &str, name: &str) -> String {
