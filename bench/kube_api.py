@@ -72,6 +72,12 @@ def call(method, path, body=None, content="application/json"):
     return json.loads(data or b"{}")
 
 
+def call_text(path):
+    c = conn()
+    c.request("GET", path, None, {"Authorization": f"Bearer {TOKEN}"})
+    return c.getresponse().read().decode()
+
+
 def now():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -150,7 +156,9 @@ def deployment(ns, name):
         "spec": {
             "replicas": 1,
             "selector": {"matchLabels": {"app": name}},
-            "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [container("app", "registry.example/app:1.2.3")]}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": {
+                "containers": [container("app", "registry.example/app:1.2.3")],
+                "volumes": [{"name": "config", "configMap": {"name": "app-config"}}]}},
         },
     }
     call("POST", f"/apis/apps/v1/namespaces/{ns}/deployments", body)

@@ -81,9 +81,10 @@ pub type Lookup<'k> = &'k dyn Fn(&[u8]) -> Option<&'k Keep>;
 /// Keys longer than this are never a table's; they are scanned, not kept.
 const MAX_KEY: usize = 256;
 
-/// A byte source read in chunks, counting what it consumed.
-pub struct Stream<R> {
-    reader: R,
+/// A byte source read in chunks, counting what it consumed. The reader is
+/// a trait object: one copy of the parser in the binary.
+pub struct Stream<'r> {
+    reader: Box<dyn Read + 'r>,
     buf: Box<[u8]>,
     pos: usize,
     end: usize,
@@ -99,11 +100,11 @@ pub struct Stream<R> {
     offset: usize,
 }
 
-impl<R: Read> Stream<R> {
+impl<'r> Stream<'r> {
     /// Reads from `reader`.
-    pub fn new(reader: R) -> Stream<R> {
+    pub fn new(reader: impl Read + 'r) -> Stream<'r> {
         Stream {
-            reader,
+            reader: Box::new(reader),
             buf: vec![0; 8192].into_boxed_slice(),
             pos: 0,
             end: 0,
@@ -138,7 +139,7 @@ impl<R: Read> Stream<R> {
     /// (or skips) the value.
     pub fn members(
         &mut self,
-        mut member: impl FnMut(&mut Self, &[u8]) -> Result<()>,
+        member: &mut dyn FnMut(&mut Self, &[u8]) -> Result<()>,
     ) -> Result<()> {
         self.skip_blanks()?;
         if self.peek()? != Some(b'{') {
@@ -157,7 +158,7 @@ impl<R: Read> Stream<R> {
     }
 
     /// Reads an array, calling `item` for each element.
-    pub fn items(&mut self, mut item: impl FnMut(&mut Self) -> Result<()>) -> Result<()> {
+    pub fn items(&mut self, item: &mut dyn FnMut(&mut Self) -> Result<()>) -> Result<()> {
         self.skip_blanks()?;
         if self.peek()? != Some(b'[') {
             return self.filter(None, &mut Vec::new(), 0);

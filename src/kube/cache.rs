@@ -98,7 +98,7 @@ pub struct WatchCache {
     forbidden: Mutex<Vec<(String, Instant)>>,
     /// The objects asked about that exist (namespace, resource as written,
     /// name), for `/metrics`; at most [`MAX_ASKED`].
-    asked: Mutex<std::collections::BTreeSet<(String, String, String)>>,
+    asked: Mutex<Vec<(String, String, String)>>,
 }
 
 /// Objects remembered for `/metrics` at most.
@@ -129,7 +129,7 @@ impl WatchCache {
             changed: AtomicBool::new(false),
             notify: OnceLock::new(),
             forbidden: Mutex::new(Vec::new()),
-            asked: Mutex::new(std::collections::BTreeSet::new()),
+            asked: Mutex::new(Vec::new()),
         })
     }
 
@@ -222,15 +222,22 @@ impl WatchCache {
     /// Remembers an object that was asked about and exists.
     pub fn asked(&self, namespace: &str, resource: &str, name: &str) {
         let mut asked = self.asked.lock().unwrap_or_else(|p| p.into_inner());
-        if asked.len() < MAX_ASKED {
-            asked.insert((namespace.to_owned(), resource.to_owned(), name.to_owned()));
+        let key = (namespace, resource, name);
+        let found =
+            asked.binary_search_by(|(n, r, o)| (n.as_str(), r.as_str(), o.as_str()).cmp(&key));
+        if let Err(at) = found
+            && asked.len() < MAX_ASKED
+        {
+            asked.insert(
+                at,
+                (namespace.to_owned(), resource.to_owned(), name.to_owned()),
+            );
         }
     }
 
     /// The objects asked about, in order.
     pub fn asked_objects(&self) -> Vec<(String, String, String)> {
-        let asked = self.asked.lock().unwrap_or_else(|p| p.into_inner());
-        asked.iter().cloned().collect()
+        self.asked.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     fn is_forbidden(&self, shared: &Query) -> bool {

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ureq::http::{Request, Response, Uri};
-use ureq::{Agent, Body, BodyReader};
+use ureq::{Agent, Body};
 
 use super::config::{self, ClusterConfig};
 use super::credentials::Auth;
@@ -127,8 +127,8 @@ impl Client {
         let mut stream = Stream::new(response.into_body().into_reader());
         let mut version = None;
         let mut left = budget;
-        let read = stream.members(|s, key| match key {
-            b"items" => s.items(|s| {
+        let read = stream.members(&mut |s, key| match key {
+            b"items" => s.items(&mut |s| {
                 s.limit(MAX_EVENT as usize, left);
                 let mut kept = Vec::new();
                 left -= s.value(Some(keep), &mut kept)?;
@@ -155,7 +155,7 @@ impl Client {
     }
 
     /// Starts a WATCH of `path`; the stream's reads end by `deadline`.
-    pub fn watch(&self, path: &str, deadline: Instant) -> Result<WatchStream, ApiError> {
+    pub fn watch(&self, path: &str, deadline: Instant) -> Result<WatchStream<'static>, ApiError> {
         let response = self.send(path, "application/json", deadline)?;
         Ok(WatchStream::new(response.into_body().into_reader()))
     }
@@ -186,6 +186,11 @@ impl Client {
             let request = agent
                 .configure_request(request)
                 .timeout_global(Some(left))
+                // ureq's 128 KiB each way is per connection, and `serve`
+                // holds one per watched collection: the API server's
+                // headers fit in 16 KiB, a GET's request in 4.
+                .input_buffer_size(16 << 10)
+                .output_buffer_size(4 << 10)
                 .build();
             let response = agent
                 .run(request)
@@ -351,13 +356,13 @@ pub struct Event {
 /// (one per line, though a line is not needed to tell them apart). Generic
 /// over the reader so that the fuzz target can feed it bytes; rdy itself
 /// reads a response body.
-pub struct WatchStream<R = BodyReader<'static>> {
-    stream: Stream<R>,
+pub struct WatchStream<'r> {
+    stream: Stream<'r>,
 }
 
-impl<R: Read> WatchStream<R> {
+impl<'r> WatchStream<'r> {
     /// Reads events from `body`.
-    pub fn new(body: R) -> WatchStream<R> {
+    pub fn new(body: impl Read + 'r) -> WatchStream<'r> {
         WatchStream {
             stream: Stream::new(body),
         }
@@ -375,7 +380,7 @@ impl<R: Read> WatchStream<R> {
         stream.limit(MAX_EVENT as usize, MAX_KEPT);
         let (mut kind, mut object) = (Vec::new(), Vec::new());
         let lookup = |key: &[u8]| fields::STATUS.member(key).or_else(|| keep.member(key));
-        let read = stream.members(|s, key| match key {
+        let read = stream.members(&mut |s, key| match key {
             b"type" => s.value(Some(&Keep::All), &mut kind).map(drop),
             b"object" => s.object(Some(&lookup), &mut object, 1),
             _ => s.value(None, &mut Vec::new()).map(drop),

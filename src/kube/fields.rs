@@ -6,9 +6,10 @@
 //!
 //! **Keep this table in step with `rules/*.rs`, `expect.rs` and
 //! `object.rs`**: a path a rule reads (`.at(&[...])`, `.get(...)`) must be
-//! kept here, or the rule sees it absent. `status` is kept whole for every
-//! kind but pods (whose container statuses carry images, ids and
-//! resources no rule reads); `--for` conditions and JSONPath can read any
+//! kept here, or the rule sees it absent. `status` is kept whole for jobs
+//! and other resources; for workloads without the conditions' timestamps,
+//! for pods without what container statuses carry besides their state
+//! (images, ids, resources). `--for` conditions and JSONPath can read any
 //! path, so their objects are kept whole.
 
 use super::discovery::ApiResource;
@@ -31,20 +32,50 @@ const METADATA: (&str, Keep) = (
     ]),
 );
 
-/// Deployments, StatefulSets, DaemonSets (rules/workload.rs).
+/// What is kept of each condition: what rules/*.rs and kstatus read (not
+/// the two timestamps, a third of a Deployment's status).
+const CONDITION: Keep = Only(&[
+    ("type", All),
+    ("status", All),
+    ("reason", All),
+    ("message", All),
+    ("observedGeneration", All),
+]);
+
+/// A workload's status: every field but the conditions' timestamps.
+const WORKLOAD_STATUS: Keep = Only(&[
+    ("observedGeneration", All),
+    ("replicas", All),
+    ("updatedReplicas", All),
+    ("readyReplicas", All),
+    ("availableReplicas", All),
+    ("unavailableReplicas", All),
+    ("currentReplicas", All),
+    ("updateRevision", All),
+    ("currentRevision", All),
+    ("currentNumberScheduled", All),
+    ("desiredNumberScheduled", All),
+    ("numberReady", All),
+    ("numberAvailable", All),
+    ("numberUnavailable", All),
+    ("numberMisscheduled", All),
+    ("updatedNumberScheduled", All),
+    ("collisionCount", All),
+    ("conditions", CONDITION),
+]);
+
+/// Deployments (rules/workload.rs).
+const DEPLOYMENT: Keep = Only(&[
+    METADATA,
+    ("spec", Only(&[("replicas", All), ("paused", All)])),
+    ("status", WORKLOAD_STATUS),
+]);
+
+/// StatefulSets and DaemonSets (rules/workload.rs): their update strategy.
 const WORKLOAD: Keep = Only(&[
     METADATA,
-    (
-        "spec",
-        Only(&[
-            ("replicas", All),
-            ("updateStrategy", All),
-            ("strategy", All),
-            ("paused", All),
-            ("progressDeadlineSeconds", All),
-        ]),
-    ),
-    ("status", All),
+    ("spec", Only(&[("replicas", All), ("updateStrategy", All)])),
+    ("status", WORKLOAD_STATUS),
 ]);
 
 /// Jobs (rules/job.rs).
@@ -165,6 +196,7 @@ pub fn keep(kind: Kind, api: &Api, whole: bool) -> &'static Keep {
         (Kind::Service, Api::Slices) => &SLICE,
         (Kind::Service, Api::Legacy) => &ENDPOINTS,
         (Kind::Job, _) => &JOB,
+        (Kind::Deployment, _) => &DEPLOYMENT,
         _ => &WORKLOAD,
     }
 }

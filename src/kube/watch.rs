@@ -25,8 +25,6 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use std::collections::BTreeMap;
-
 use super::client::{Client, MAX_KEPT, StreamEnd, parsed};
 use super::error::ApiError;
 use super::rules::Verdict;
@@ -123,7 +121,9 @@ impl Query {
 /// compact JSON of what its query keeps; parsed when judged.
 #[derive(Debug, Default, Clone)]
 pub struct Objects {
-    by_name: BTreeMap<String, Box<[u8]>>,
+    /// Sorted by key (`namespace/name`): a sorted vector costs less code
+    /// than a map, and lookups are binary searches.
+    by_name: Vec<(String, Box<[u8]>)>,
     /// What they cost, as [`crate::json::stream`] counts.
     cost: usize,
 }
@@ -132,8 +132,8 @@ impl Objects {
     /// The objects, by namespace and name.
     pub fn all(&self) -> Vec<Value> {
         self.by_name
-            .values()
-            .filter_map(|kept| json::parse(kept).ok())
+            .iter()
+            .filter_map(|(_, kept)| json::parse(kept).ok())
             .collect()
     }
 
@@ -156,9 +156,10 @@ impl Objects {
     pub fn only(&self, namespace: &str, name: &str) -> Objects {
         let key = key(namespace, name);
         let mut one = Objects::default();
-        if let Some(kept) = self.by_name.get(&key) {
+        if let Ok(at) = self.find(&key) {
+            let kept = self.by_name[at].1.clone();
             one.cost = kept.len();
-            one.by_name.insert(key, kept.clone());
+            one.by_name.push((key, kept));
         }
         one
     }
@@ -169,7 +170,7 @@ impl Objects {
         match selector {
             Selector::All => self.clone(),
             Selector::Name(name) => {
-                let namespace = self.by_name.keys().next().and_then(|k| k.split_once('/'));
+                let namespace = self.by_name.first().and_then(|(k, _)| k.split_once('/'));
                 self.only(namespace.map_or("", |(ns, _)| ns), name)
             }
             Selector::Labels(labels) => {
@@ -187,7 +188,7 @@ impl Objects {
                     };
                     if wanted.iter().all(labelled) {
                         picked.cost += kept.len();
-                        picked.by_name.insert(key.clone(), kept.clone());
+                        picked.by_name.push((key.clone(), kept.clone()));
                     }
                 }
                 picked
@@ -198,22 +199,28 @@ impl Objects {
     /// The namespace and name of each object.
     pub fn names(&self) -> impl Iterator<Item = (&str, &str)> {
         self.by_name
-            .keys()
-            .map(|k| k.split_once('/').unwrap_or(("", k)))
+            .iter()
+            .map(|(k, _)| k.split_once('/').unwrap_or(("", k)))
     }
 
     /// Keeps `kept` (whose tree is `object`) under its namespace and name.
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.by_name.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
     fn upsert(&mut self, object: &Value, kept: Vec<u8>) {
-        let cost = kept.len();
-        if let Some(old) = self.by_name.insert(key_of(object), kept.into_boxed_slice()) {
-            self.cost -= old.len();
+        let key = key_of(object);
+        self.cost += kept.len();
+        let kept = kept.into_boxed_slice();
+        match self.find(&key) {
+            Ok(at) => self.cost -= std::mem::replace(&mut self.by_name[at].1, kept).len(),
+            Err(at) => self.by_name.insert(at, (key, kept)),
         }
-        self.cost += cost;
     }
 
     fn remove(&mut self, object: &Value) {
-        if let Some(old) = self.by_name.remove(&key_of(object)) {
-            self.cost -= old.len();
+        if let Ok(at) = self.find(&key_of(object)) {
+            self.cost -= self.by_name.remove(at).1.len();
         }
     }
 }

@@ -408,7 +408,7 @@ impl App {
 /// `rdy_object_healthy` values: every object asked about that exists, and
 /// every object of the collections `--expose NS/RESOURCE` names.
 fn object_gauges(kube: &KubeHealth) -> Vec<((String, String, String), bool)> {
-    let mut gauges = std::collections::BTreeMap::new();
+    let mut gauges = Vec::new();
     for collection in kube.exposure.listed() {
         let Ok(listed) = health::list(&kube.cache, &kube.exposure, &collection, Duration::ZERO)
         else {
@@ -417,7 +417,7 @@ fn object_gauges(kube: &KubeHealth) -> Vec<((String, String, String), bool)> {
         let namespace = collection.namespace.clone().unwrap_or_default();
         for (name, health) in listed {
             let key = (namespace.clone(), collection.kind_word().to_owned(), name);
-            gauges.insert(key, matches!(health, Health::Healthy(_)));
+            gauges.push((key, matches!(health, Health::Healthy(_))));
         }
     }
     for (namespace, resource, name) in kube.cache.asked_objects() {
@@ -427,14 +427,15 @@ fn object_gauges(kube: &KubeHealth) -> Vec<((String, String, String), bool)> {
         match peek(kube, &object) {
             Health::Missing | Health::Unavailable(_) => {}
             health => {
-                gauges.insert(
-                    (namespace, resource, name),
-                    matches!(health, Health::Healthy(_)),
-                );
+                let healthy = matches!(health, Health::Healthy(_));
+                gauges.push(((namespace, resource, name), healthy));
             }
         }
     }
-    gauges.into_iter().collect()
+    // Listed and asked: once each, in order.
+    gauges.sort_by(|a, b| a.0.cmp(&b.0));
+    gauges.dedup_by(|a, b| a.0 == b.0);
+    gauges
 }
 
 /// The object's health from memory, without waiting; a collection's is
