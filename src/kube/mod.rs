@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod error;
 pub mod expect;
 pub mod fields;
+pub mod group;
 pub mod health;
 pub mod jsonpath;
 pub mod kind;

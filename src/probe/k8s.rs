@@ -10,6 +10,7 @@ use crate::kube::cache::{CacheError, WatchCache};
 use crate::kube::client::Client;
 use crate::kube::discovery::{self, ApiResource};
 use crate::kube::error::ApiError;
+use crate::kube::group;
 use crate::kube::kind::{ENDPOINTS, Kind, SERVICES};
 use crate::kube::object::Api;
 use crate::kube::rules::Verdict;
@@ -131,6 +132,85 @@ impl K8s {
         outcome(verdict.map_err(|e| ProbeError::Api(e.to_string()))?)
     }
 
+    /// Plans a run's waits: collections that several of `targets` name
+    /// are watched once for all of them (see `kube::group`).
+    pub fn plan(targets: &[&K8s]) {
+        let queries: Vec<_> = targets
+            .iter()
+            .filter(|k| k.shareable())
+            .map(|k| k.object.query(&k.namespace, &Api::Slices))
+            .collect();
+        if let Some(first) = targets.first() {
+            group::plan(&first.client, &queries);
+        }
+    }
+
+    /// Whether the object can be judged from its collection's watch: a
+    /// built-in kind by name, with its own rule and no `stable=`.
+    fn shareable(&self) -> bool {
+        let kinds = [
+            Kind::Pod,
+            Kind::Deployment,
+            Kind::StatefulSet,
+            Kind::DaemonSet,
+            Kind::Job,
+        ];
+        kinds.contains(&self.object.kind)
+            && self.object.expect.is_empty()
+            && self.object.stable.is_none()
+    }
+
+    /// Waits on the run's shared watch of the collection, when there is
+    /// one for this object.
+    fn wait_shared(
+        &self,
+        deadline: Option<Instant>,
+        progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Option<Result<(), ProbeError>> {
+        let query = self.object.query(&self.namespace, &Api::Slices);
+        if !self.shareable() || !group::is_shared(&query) {
+            return None;
+        }
+        let deadline =
+            deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(315_360_000));
+        let (mut last, mut error) = (None::<Verdict>, None::<String>);
+        let outcome = group::until(&query, deadline, &mut |objects| {
+            let objects = match objects {
+                Ok(objects) => objects,
+                // Refused even object by object, or not served: as fatal
+                // as for a wait of its own.
+                Err(e @ (CacheError::Forbidden(_) | CacheError::NotServed(_))) => {
+                    return Some(Err(ProbeError::Fatal(e.to_string())));
+                }
+                Err(e) => {
+                    error = Some(e.to_string());
+                    return None;
+                }
+            };
+            error = None;
+            let verdict = self.object.judge(&Api::Slices, objects);
+            if last.as_ref() != Some(&verdict) {
+                progress(Progress::Verdict(&verdict));
+            }
+            let done = match &verdict {
+                Verdict::Ready(_) => Some(Ok(())),
+                Verdict::Failed(message) => Some(Err(ProbeError::Fatal(message.clone()))),
+                Verdict::Waiting(_) => None,
+            };
+            last = Some(verdict);
+            done
+        });
+        Some(outcome.unwrap_or_else(|| {
+            let verdict = last.as_ref().map(Verdict::message);
+            Err(ProbeError::NotReady(match (verdict, error) {
+                (Some(v), Some(e)) => format!("{v}; last error: {e}"),
+                (Some(v), None) => v.to_owned(),
+                (None, Some(e)) => e,
+                (None, None) => "no answer from the API server in time".to_owned(),
+            }))
+        }))
+    }
+
     /// Watches until ready, failed, refused, or `deadline`. `progress`
     /// hears every change of verdict and every retried request.
     pub fn wait(
@@ -138,6 +218,9 @@ impl K8s {
         deadline: Option<Instant>,
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<(), ProbeError> {
+        if let Some(outcome) = self.wait_shared(deadline, progress) {
+            return outcome;
+        }
         let mut run = |api: &Api, progress: &mut dyn FnMut(Progress<'_>)| {
             let query = self.object.query(&self.namespace, api);
             let judge = |objects: &Objects| self.object.judge(api, objects);
