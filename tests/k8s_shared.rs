@@ -11,6 +11,17 @@ use common::kube::{FakeApi, Verb, collection};
 
 const NS: &str = "default";
 
+/// `rdy wait --timeout 20s` for the Deployments `names`.
+fn wait(api: &FakeApi, names: &[&str]) -> Rdy {
+    let targets: Vec<String> = names
+        .iter()
+        .map(|n| format!("k8s:deployment/{n}"))
+        .collect();
+    let mut args = vec!["wait", "--timeout", "20s"];
+    args.extend(targets.iter().map(String::as_str));
+    api.kubeconfig().configure(Rdy::new(&args))
+}
+
 #[test]
 fn several_objects_of_one_collection_share_one_watch() {
     let api = FakeApi::start();
@@ -18,17 +29,7 @@ fn several_objects_of_one_collection_share_one_watch() {
     api.apply(deployment("b", NS).replicas(1));
     api.apply(deployment("c", NS).replicas(2).updated(1));
     let deployments = collection("Deployment", NS);
-    let mut run = api
-        .kubeconfig()
-        .configure(Rdy::new(&[
-            "wait",
-            "--timeout",
-            "20s",
-            "k8s:deployment/a",
-            "k8s:deployment/b",
-            "k8s:deployment/c",
-        ]))
-        .spawn();
+    let mut run = wait(&api, &["a", "b", "c"]).spawn();
     run.wait_for("1 out of 2 new replicas");
     api.await_watchers(&deployments, 1);
     api.apply(deployment("c", NS).replicas(2));
@@ -73,16 +74,7 @@ fn a_shared_wait_refused_by_rbac_ends_at_once() {
         let refusal = common::kube::Canned::forbidden("list", "deployments", "apps", NS, "", "rk");
         api.fail_next_verb(Verb::List, &deployments, refusal);
     }
-    let out = api
-        .kubeconfig()
-        .configure(Rdy::new(&[
-            "wait",
-            "--timeout",
-            "20s",
-            "k8s:deployment/a",
-            "k8s:deployment/b",
-        ]))
-        .run();
+    let out = wait(&api, &["a", "b"]).run();
     out.expect(3, "can never become ready ✗");
     assert!(out.stderr.contains("forbidden"), "{}", out.stderr);
 }

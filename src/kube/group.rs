@@ -43,7 +43,8 @@ pub fn plan(client: &Arc<Client>, queries: &[Query]) {
     if shared.is_empty() {
         return;
     }
-    let cache = WatchCache::new(client.clone(), shared.len() * 2, IDLE);
+    // Room for each collection and, should RBAC refuse one, each object.
+    let cache = WatchCache::new(client.clone(), shared.len() + queries.len(), IDLE);
     let changes = Arc::new((Mutex::new(0u64), Condvar::new()));
     let signal = changes.clone();
     cache.on_change(Box::new(move || {
