@@ -27,8 +27,8 @@ fuzz_target!(|data: &[u8]| {
             let _ = kept.get("status");
         }
         // A stream reads one value and leaves what follows; it leaves
-        // UTF-8 to the parser of what it kept; numbers over 64 bytes are
-        // refused by the stream only.
+        // what strings hold (UTF-8, surrogate pairs) to the parser of what
+        // it kept.
         Err(_) => {
             if let Ok((whole, at_end)) = whole {
                 assert!(!at_end || json::parse(&whole).is_err());

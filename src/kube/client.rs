@@ -381,8 +381,16 @@ impl<'r> WatchStream<'r> {
         let (mut kind, mut object) = (Vec::new(), Vec::new());
         let lookup = |key: &[u8]| fields::STATUS.member(key).or_else(|| keep.member(key));
         let read = stream.members(&mut |s, key| match key {
-            b"type" => s.value(Some(&Keep::All), &mut kind).map(drop),
-            b"object" => s.object(Some(&lookup), &mut object, 1),
+            // A repeated member replaces the first, as in `json::parse`'s
+            // readers (serde's last-wins would do the same).
+            b"type" => {
+                kind.clear();
+                s.value(Some(&Keep::All), &mut kind).map(drop)
+            }
+            b"object" => {
+                object.clear();
+                s.object(Some(&lookup), &mut object, 1)
+            }
             _ => s.value(None, &mut Vec::new()).map(drop),
         });
         read.map_err(stream_end)?;
@@ -441,6 +449,16 @@ mod tests {
         let (base, to) = retarget("https://[fd00::1]", "api").unwrap();
         assert_eq!(base, "https://api:443");
         assert_eq!(to, Some(("fd00::1".to_owned(), 443)));
+    }
+
+    /// Found by the watch_stream fuzz target: a repeated `object` was
+    /// kept twice, which is not JSON.
+    #[test]
+    fn a_repeated_event_member_replaces_the_first() {
+        let body = br#"{"type":"ADDED","object":{"a":1},"object":{"b":2},"type":"MODIFIED"}"#;
+        let event = WatchStream::new(&body[..]).next_event(&Keep::All).unwrap();
+        assert_eq!(event.kind, "MODIFIED");
+        assert_eq!(event.object, br#"{"b":2}"#);
     }
 
     #[test]
