@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")"
 seconds=${SECONDS_EACH:-600}
 jobs=${JOBS:-2}
-all="json kube_yaml icmp duration status header target kube_target base64 percent timestamp forward cli serve_request watch_stream"
+all="json kube_yaml icmp duration status header target kube_target base64 percent timestamp forward cli serve_request watch_stream json_stream"
 targets=${*:-$all}
 
 cargo +nightly fuzz build -a

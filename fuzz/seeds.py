@@ -278,6 +278,9 @@ write(
     ],
 )
 
+# LIST and discovery bodies as the stream filter reads them.
+write("json_stream", [POD, DEPLOYMENT, SLICES, *EVENTS, *JSON_MISC, '{"items":[' + POD + "," + DEPLOYMENT + "]}"])
+
 # Watch responses as the API server streams them: one event per line,
 # blank keep-alive lines, and an ERROR event (docs/kubernetes.md §3).
 write(

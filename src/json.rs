@@ -9,12 +9,13 @@
 //! costs a fraction of serde_json's bytes (see docs/decisions.md); it never
 //! panics, and nesting is limited so hostile input cannot exhaust the stack.
 
+pub mod stream;
 pub mod write;
 
 use std::fmt;
 
 /// Nesting deeper than this is refused: Kubernetes objects stay far below.
-const MAX_DEPTH: usize = 128;
+pub const MAX_DEPTH: usize = 128;
 
 /// A JSON value.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -78,6 +78,14 @@ pub fn wait(targets: &'static [Target], timeout: Option<Duration>) -> Outcome {
         .field("target", target::redacted(&target.address))
         .emit();
     }
+    let objects: Vec<&K8s> = targets
+        .iter()
+        .filter_map(|t| match &t.probe {
+            Probe::K8s(object) => Some(&**object),
+            _ => None,
+        })
+        .collect();
+    K8s::plan(&objects);
     let outcome = collect(targets, move |target| retry(target, deadline));
     if let Some(timeout) = timeout {
         for Failure { target, error } in &outcome.not_ready {

@@ -142,7 +142,24 @@ fn object_health_for_every_kind() {
     let head = client.request("HEAD", "/api/healthz/default/job/migrate", "");
     assert_eq!((head.status, head.body.as_str()), (503, ""));
     assert_eq!(server.get("/api/healthz/default/cronjob/x").status, 404);
-    assert_eq!(server.get("/api/healthz/default/deployment").status, 404);
+    // Issue 19 item 3: the collection, every object with its verdict.
+    let all = server.get("/api/healthz/default/deployment");
+    assert_eq!(all.status, 503, "one rolls out still: {}", all.body);
+    assert!(
+        all.body.contains("fail deployment/rolling: "),
+        "{}",
+        all.body
+    );
+    let listed = server.get("/api/healthz/default/deployment?format=json");
+    let json: serde_json::Value = serde_json::from_str(&listed.body).expect(&listed.body);
+    let names: Vec<&str> = json["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert!(names.contains(&"rolling") && names.len() >= 2, "{names:?}");
+    assert_eq!(server.get("/api/healthz/default/service").status, 404);
 }
 
 /// The server/client split: an initContainer without permissions waits on
@@ -316,20 +333,25 @@ fn the_api_server_going_away_is_503_and_coming_back_recovers() {
 }
 
 #[test]
-fn the_number_of_watched_objects_is_bounded() {
+fn the_number_of_watched_collections_is_bounded() {
     let api = FakeApi::start();
     api.apply(deployment("a", NS).replicas(1));
     api.apply(deployment("b", NS).replicas(1));
+    api.apply(job("nightly", NS).complete());
     let server = Server::with(serve(&api, &["--max-watches", "1"]));
     assert_eq!(server.get("/api/healthz/default/deployment/a").status, 200);
-    let refused = server.get("/api/healthz/default/deployment/b");
+    // Issue 19 item 1: the same collection, the same watch.
+    assert_eq!(server.get("/api/healthz/default/deployment/b").status, 200);
+    let refused = server.get("/api/healthz/default/job/nightly");
     assert_eq!(refused.status, 503, "{}", refused.body);
-    // Issue 13 item 9: the local limit, not "Kubernetes API unavailable".
+    // Issue 13 item 9: the local limit, not "Kubernetes API unavailable",
+    // and what to raise.
     assert_eq!(
         refused.body,
-        "fail deployment/b: this server already watches as many objects as --max-watches allows (1)\n"
+        "fail job/nightly: this server already watches as many collections as --max-watches allows (1); raise --max-watches\n"
     );
     assert_eq!(api.count(Verb::List, &collection("Deployment", NS)), 1);
+    assert_eq!(api.count(Verb::List, &collection("Job", NS)), 0);
 }
 
 #[test]

@@ -240,8 +240,8 @@ pub const FLAGS: &[Flag] = &[
          variable a comma list. Anything else is 404 [default: the server's \
          own namespace]. Example: --expose prod/deployment"),
     flag(Id::MaxWatches, "max-watches", None, Some("RDY_MAX_WATCHES"), Some("N"), Serve,
-        "Kubernetes objects watched at once at most; a request for one more \
-         gets 503 [default: 100]."),
+        "Kubernetes collections (a resource in a namespace) watched at once \
+         at most; a request for one more gets 503 [default: 100]."),
     flag(Id::WatchIdle, "watch-idle", None, Some("RDY_WATCH_IDLE"), Some("DUR"), Serve,
         "Close the watch of an object nobody asked about for DUR [default: 10m]."),
     flag(Id::TerminationLog, "termination-log", None, Some("RDY_TERMINATION_LOG"), Some("FILE"), Run,

@@ -1,6 +1,7 @@
 //! The watch cache of `rdy serve`: Kubernetes objects kept in memory by one
-//! LIST+WATCH per query, so that any number of HTTP requests for an object
-//! cost the API server nothing more.
+//! LIST+WATCH per collection (a resource in a namespace, or a cluster-scoped
+//! resource), shared by every question about any object in it, so that any
+//! number of HTTP requests cost the API server nothing more.
 //!
 //! The first request for a query starts a reflector thread (see
 //! [`super::watch::reflect`]) and waits briefly for its first LIST; later
@@ -32,18 +33,23 @@ pub enum CacheError {
     Api(String),
     /// The API server does not serve the resource at all (plain 404).
     NotServed(String),
-    /// As many queries are watched as the limit allows.
+    /// As many collections are watched as the limit allows.
     Full(usize),
+    /// RBAC refuses the request (403); the reason.
+    Forbidden(String),
 }
 
 impl std::fmt::Display for CacheError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CacheError::Syncing => f.write_str("the object is being read from the API server"),
-            CacheError::Api(reason) | CacheError::NotServed(reason) => f.write_str(reason),
+            CacheError::Api(reason)
+            | CacheError::NotServed(reason)
+            | CacheError::Forbidden(reason) => f.write_str(reason),
             CacheError::Full(limit) => write!(
                 f,
-                "this server already watches as many objects as --max-watches allows ({limit})"
+                "this server already watches as many collections as --max-watches allows \
+                 ({limit}); raise --max-watches"
             ),
         }
     }
@@ -87,7 +93,19 @@ pub struct WatchCache {
     changed: AtomicBool,
     /// Wakes whoever waits for changes (the server's event loop).
     notify: OnceLock<Notify>,
+    /// Collections RBAC refused to list, and since when: their objects are
+    /// watched one by one instead, for [`FORBIDDEN_FOR`].
+    forbidden: Mutex<Vec<(String, Instant)>>,
+    /// The objects asked about that exist (namespace, resource as written,
+    /// name), for `/metrics`; at most [`MAX_ASKED`].
+    asked: Mutex<Vec<(String, String, String)>>,
 }
+
+/// Objects remembered for `/metrics` at most.
+const MAX_ASKED: usize = 100_000;
+
+/// How long a collection that RBAC refused is not asked for again.
+const FORBIDDEN_FOR: Duration = Duration::from_secs(300);
 
 /// The collection of the entry that reads API discovery instead of
 /// watching: not a path any resource has.
@@ -110,6 +128,8 @@ impl WatchCache {
             idle,
             changed: AtomicBool::new(false),
             notify: OnceLock::new(),
+            forbidden: Mutex::new(Vec::new()),
+            asked: Mutex::new(Vec::new()),
         })
     }
 
@@ -130,6 +150,7 @@ impl WatchCache {
                 let reading = Query {
                     collection: DISCOVERY.to_owned(),
                     selector: watch::Selector::Name(String::new()),
+                    keep: &crate::json::stream::Keep::All,
                 };
                 self.objects(&reading, first_sync)?;
             }
@@ -179,9 +200,64 @@ impl WatchCache {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The current objects of `query`. The first request starts its watch
+    /// The current objects of `query`, picked from the watch of its whole
+    /// collection (one LIST+WATCH for every object in it), or watched by
+    /// themselves when the selector cannot be applied in memory or RBAC
+    /// refuses to list the collection. The first request starts the watch
     /// and waits up to `first_sync` for the first LIST.
     pub fn objects(
+        self: &Arc<Self>,
+        query: &Query,
+        first_sync: Duration,
+    ) -> Result<Arc<Objects>, CacheError> {
+        if let Some(shared) = query.shared().filter(|s| !self.is_forbidden(s)) {
+            match self.synced(&shared, first_sync) {
+                Err(CacheError::Forbidden(why)) => self.forbid(&shared, &why),
+                other => return other.map(|all| Arc::new(all.picked(&query.selector))),
+            }
+        }
+        self.synced(query, first_sync)
+    }
+
+    /// Remembers an object that was asked about and exists.
+    pub fn asked(&self, namespace: &str, resource: &str, name: &str) {
+        let mut asked = self.asked.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (namespace, resource, name);
+        let found =
+            asked.binary_search_by(|(n, r, o)| (n.as_str(), r.as_str(), o.as_str()).cmp(&key));
+        if let Err(at) = found
+            && asked.len() < MAX_ASKED
+        {
+            asked.insert(
+                at,
+                (namespace.to_owned(), resource.to_owned(), name.to_owned()),
+            );
+        }
+    }
+
+    /// The objects asked about, in order.
+    pub fn asked_objects(&self) -> Vec<(String, String, String)> {
+        self.asked.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn is_forbidden(&self, shared: &Query) -> bool {
+        let mut forbidden = self.forbidden.lock().unwrap_or_else(|p| p.into_inner());
+        forbidden.retain(|(_, since)| since.elapsed() < FORBIDDEN_FOR);
+        forbidden.iter().any(|(c, _)| *c == shared.collection)
+    }
+
+    /// Remembers that RBAC refused `shared`, and says so once.
+    fn forbid(&self, shared: &Query, why: &str) {
+        log::info("Listing the collection is forbidden: watching its objects one by one")
+            .field("collection", &shared.collection)
+            .field("error", why)
+            .emit();
+        let mut forbidden = self.forbidden.lock().unwrap_or_else(|p| p.into_inner());
+        forbidden.push((shared.collection.clone(), Instant::now()));
+    }
+
+    /// The objects of `query`'s own watch.
+    fn synced(
         self: &Arc<Self>,
         query: &Query,
         first_sync: Duration,
@@ -259,7 +335,7 @@ impl WatchCache {
             &mut observer,
         );
         self.lock().retain(|e| !Arc::ptr_eq(e, entry));
-        log::debug("Stopped watching an idle object")
+        log::debug("Stopped watching an idle collection")
             .field("query", entry.query.list_path())
             .emit();
     }
@@ -337,6 +413,7 @@ impl Observer for Keeper<'_> {
             .emit();
         state.error = Some(match error {
             ApiError::NotServed { .. } => CacheError::NotServed(error.to_string()),
+            ApiError::Forbidden { .. } => CacheError::Forbidden(error.to_string()),
             _ => CacheError::Api(error.to_string()),
         });
         self.entry.synced.notify_all();

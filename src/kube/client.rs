@@ -7,16 +7,18 @@
 //! tool; the bearer token goes only in the `Authorization` header, never in a
 //! log line or an error.
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ureq::http::{Request, Response, Uri};
-use ureq::{Agent, Body, BodyReader};
+use ureq::{Agent, Body};
 
 use super::config::{self, ClusterConfig};
 use super::credentials::Auth;
 use super::error::ApiError;
+use super::fields;
+use crate::json::stream::{Keep, Stream, StreamError};
 use crate::json::{self, Value};
 use crate::transport::agent::{self, AgentOptions};
 use crate::transport::error::TransportError;
@@ -24,11 +26,14 @@ use crate::transport::tls::Trust;
 
 /// Non-watch requests get about 30 s, as client-go's.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// A LIST body larger than this is refused rather than buffered.
-const MAX_BODY: u64 = 64 << 20;
-/// One watch event (one object) larger than this ends the stream; etcd
-/// caps objects at 1.5 MiB.
+/// A document other than a LIST (discovery) longer than this is refused.
+const MAX_BODY: usize = 64 << 20;
+/// One object (a LIST item, a watch event) longer than this is refused;
+/// etcd caps objects at 1.5 MiB.
 const MAX_EVENT: u64 = 16 << 20;
+/// What rdy keeps of one response (of a LIST, all its items), in the
+/// cost [`Stream`] counts: about the memory the kept fields take.
+pub const MAX_KEPT: usize = 16 << 20;
 /// After rdy has once been authorized, 401s are retried (with backoff,
 /// the credentials read again each time) for this long before they are
 /// final: a token rotation or an authenticating webhook's outage passes.
@@ -80,37 +85,79 @@ impl Client {
         })
     }
 
-    /// GET `path` (with query) and parse the JSON body.
-    pub fn get_json(&self, path: &str, deadline: Instant) -> Result<Value, ApiError> {
-        self.get_json_accept(path, "application/json", deadline)
+    /// GET `path` (with query) and parse what `keep` keeps of the body.
+    pub fn get_json(&self, path: &str, keep: &Keep, deadline: Instant) -> Result<Value, ApiError> {
+        self.get_json_accept(path, "application/json", keep, deadline)
     }
 
     /// GET `path` asking for the media types in `accept` (aggregated
-    /// discovery), and parse the JSON body.
+    /// discovery), and parse what `keep` keeps of the body, which may be
+    /// [`MAX_BODY`] long and keep [`MAX_KEPT`].
     pub fn get_json_accept(
         &self,
         path: &str,
         accept: &str,
+        keep: &Keep,
         deadline: Instant,
     ) -> Result<Value, ApiError> {
         let cap = deadline.min(Instant::now() + REQUEST_TIMEOUT);
         let response = self.send(path, accept, cap)?;
-        let mut body = Vec::new();
-        response
-            .into_body()
-            .into_reader()
-            .take(MAX_BODY)
-            .read_to_end(&mut body)
-            .map_err(|e| ApiError::Transport(read_error(e)))?;
-        json::parse(&body).map_err(|e| ApiError::Invalid(e.to_string()))
+        let mut stream = Stream::new(response.into_body().into_reader());
+        stream.limit(MAX_BODY, MAX_KEPT);
+        let mut kept = Vec::new();
+        stream
+            .value(Some(keep), &mut kept)
+            .and_then(|_| parsed(&kept))
+            .map_err(|e| stream_error(e, path))
+    }
+
+    /// LISTs `path`: each item, as `keep` keeps it, goes to `item` as
+    /// compact JSON with its cost; all of them may cost `budget`. Returns
+    /// the list's `metadata.resourceVersion`.
+    pub fn list(
+        &self,
+        path: &str,
+        keep: &Keep,
+        budget: usize,
+        deadline: Instant,
+        item: &mut dyn FnMut(Vec<u8>) -> Result<(), StreamError>,
+    ) -> Result<String, ApiError> {
+        let cap = deadline.min(Instant::now() + REQUEST_TIMEOUT);
+        let response = self.send(path, "application/json", cap)?;
+        let mut stream = Stream::new(response.into_body().into_reader());
+        let mut version = None;
+        let mut left = budget;
+        let read = stream.members(&mut |s, key| match key {
+            b"items" => s.items(&mut |s| {
+                s.limit(MAX_EVENT as usize, left);
+                let mut kept = Vec::new();
+                left -= s.value(Some(keep), &mut kept)?;
+                item(kept)
+            }),
+            b"metadata" => {
+                s.limit(MAX_EVENT as usize, 4096);
+                let mut kept = Vec::new();
+                s.value(fields::LIST.member(key), &mut kept)?;
+                version = parsed(&kept)?
+                    .get("resourceVersion")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                Ok(())
+            }
+            _ => {
+                s.limit(MAX_EVENT as usize, 0);
+                s.value(None, &mut Vec::new()).map(drop)
+            }
+        });
+        read.map_err(|e| stream_error(e, path))?;
+        version
+            .ok_or_else(|| ApiError::Invalid("a list without metadata.resourceVersion".to_owned()))
     }
 
     /// Starts a WATCH of `path`; the stream's reads end by `deadline`.
-    pub fn watch(&self, path: &str, deadline: Instant) -> Result<WatchStream, ApiError> {
+    pub fn watch(&self, path: &str, deadline: Instant) -> Result<WatchStream<'static>, ApiError> {
         let response = self.send(path, "application/json", deadline)?;
-        Ok(WatchStream::new(BufReader::new(
-            response.into_body().into_reader(),
-        )))
+        Ok(WatchStream::new(response.into_body().into_reader()))
     }
 
     /// Sends a GET; after a 401 the credentials are fetched again and the
@@ -139,6 +186,11 @@ impl Client {
             let request = agent
                 .configure_request(request)
                 .timeout_global(Some(left))
+                // ureq's 128 KiB each way is per connection, and `serve`
+                // holds one per watched collection: the API server's
+                // headers fit in 16 KiB, a GET's request in 4.
+                .input_buffer_size(16 << 10)
+                .output_buffer_size(4 << 10)
                 .build();
             let response = agent
                 .run(request)
@@ -289,47 +341,99 @@ pub enum StreamEnd {
     Broken(ApiError),
 }
 
-/// The events of one WATCH request: one JSON document per line. Generic
-/// over the reader so that the fuzz target can feed it bytes; rdy itself
-/// reads a response body.
-pub struct WatchStream<R = BufReader<BodyReader<'static>>> {
-    lines: R,
+/// One watch event: its `type`, and what the query keeps of its object
+/// as compact JSON (of an `ERROR` event, the `Status`'s code, reason and
+/// message too).
+#[derive(Debug)]
+pub struct Event {
+    /// `ADDED`, `MODIFIED`, `DELETED`, `BOOKMARK`, `ERROR`.
+    pub kind: String,
+    /// The object, `{}` when the event had none.
+    pub object: Vec<u8>,
 }
 
-impl<R: BufRead> WatchStream<R> {
-    /// Reads events from `lines`.
-    pub fn new(lines: R) -> WatchStream<R> {
-        WatchStream { lines }
+/// The events of one WATCH request: JSON documents one after the other
+/// (one per line, though a line is not needed to tell them apart). Generic
+/// over the reader so that the fuzz target can feed it bytes; rdy itself
+/// reads a response body.
+pub struct WatchStream<'r> {
+    stream: Stream<'r>,
+}
+
+impl<'r> WatchStream<'r> {
+    /// Reads events from `body`.
+    pub fn new(body: impl Read + 'r) -> WatchStream<'r> {
+        WatchStream {
+            stream: Stream::new(body),
+        }
     }
 
-    /// The next event. Blank lines are skipped; one event may span several
-    /// chunks and one chunk may hold several events, so lines are read, not
-    /// chunks.
-    pub fn next_event(&mut self) -> Result<Value, StreamEnd> {
-        loop {
-            let mut line = Vec::new();
-            let read = (&mut self.lines)
-                .take(MAX_EVENT)
-                .read_until(b'\n', &mut line);
-            match read {
-                Ok(0) => return Err(StreamEnd::Clean),
-                Ok(_) if !line.ends_with(b"\n") && line.len() as u64 >= MAX_EVENT => {
-                    let why = "a watch event exceeds 16 MiB".to_owned();
-                    return Err(StreamEnd::Broken(ApiError::Invalid(why)));
-                }
-                Ok(_) if line.iter().all(u8::is_ascii_whitespace) => continue,
-                Ok(_) => {
-                    return json::parse(&line)
-                        .map_err(|e| StreamEnd::Broken(ApiError::Invalid(e.to_string())));
-                }
-                Err(e) => {
-                    return Err(match read_error(e) {
-                        TransportError::TimedOut => StreamEnd::Deadline,
-                        other => StreamEnd::Broken(ApiError::Transport(other)),
-                    });
-                }
-            }
+    /// The next event, keeping what `keep` keeps of its object: one event
+    /// may read [`MAX_EVENT`] bytes and keep [`MAX_KEPT`].
+    pub fn next_event(&mut self, keep: &Keep) -> Result<Event, StreamEnd> {
+        let stream = &mut self.stream;
+        match stream.at_end() {
+            Ok(true) => return Err(StreamEnd::Clean),
+            Ok(false) => {}
+            Err(e) => return Err(stream_end(e)),
         }
+        stream.limit(MAX_EVENT as usize, MAX_KEPT);
+        let (mut kind, mut object) = (Vec::new(), Vec::new());
+        let lookup = |key: &[u8]| fields::STATUS.member(key).or_else(|| keep.member(key));
+        let read = stream.members(&mut |s, key| match key {
+            // A repeated member replaces the first, as in `json::parse`'s
+            // readers (serde's last-wins would do the same).
+            b"type" => {
+                kind.clear();
+                s.value(Some(&Keep::All), &mut kind).map(drop)
+            }
+            b"object" => {
+                object.clear();
+                s.object(Some(&lookup), &mut object, 1)
+            }
+            _ => s.value(None, &mut Vec::new()).map(drop),
+        });
+        read.map_err(stream_end)?;
+        if object.is_empty() {
+            object.extend_from_slice(b"{}");
+        }
+        let kind = parsed(&kind).map_err(stream_end)?;
+        Ok(Event {
+            kind: kind.as_str().unwrap_or("").to_owned(),
+            object,
+        })
+    }
+}
+
+/// Compact JSON that the stream kept, as a tree.
+pub fn parsed(kept: &[u8]) -> Result<Value, StreamError> {
+    if kept.is_empty() {
+        return Ok(Value::Null);
+    }
+    json::parse(kept).map_err(StreamError::Json)
+}
+
+/// A stream's failure in the API's terms: a timeout or broken connection,
+/// bytes that are not JSON, or a response over a bound, named by `path`.
+fn stream_error(e: StreamError, path: &str) -> ApiError {
+    match e {
+        StreamError::Io(e) => ApiError::Transport(read_error(e)),
+        StreamError::Json(e) => ApiError::Invalid(e.to_string()),
+        too_large => ApiError::TooLarge {
+            path: path.to_owned(),
+            why: too_large.to_string(),
+        },
+    }
+}
+
+fn stream_end(e: StreamError) -> StreamEnd {
+    match e {
+        StreamError::Io(e) => match read_error(e) {
+            TransportError::TimedOut => StreamEnd::Deadline,
+            other => StreamEnd::Broken(ApiError::Transport(other)),
+        },
+        StreamError::Json(e) => StreamEnd::Broken(ApiError::Invalid(e.to_string())),
+        too_large => StreamEnd::Broken(ApiError::Invalid(format!("a watch event: {too_large}"))),
     }
 }
 
@@ -345,6 +449,16 @@ mod tests {
         let (base, to) = retarget("https://[fd00::1]", "api").unwrap();
         assert_eq!(base, "https://api:443");
         assert_eq!(to, Some(("fd00::1".to_owned(), 443)));
+    }
+
+    /// Found by the watch_stream fuzz target: a repeated `object` was
+    /// kept twice, which is not JSON.
+    #[test]
+    fn a_repeated_event_member_replaces_the_first() {
+        let body = br#"{"type":"ADDED","object":{"a":1},"object":{"b":2},"type":"MODIFIED"}"#;
+        let event = WatchStream::new(&body[..]).next_event(&Keep::All).unwrap();
+        assert_eq!(event.kind, "MODIFIED");
+        assert_eq!(event.object, br#"{"b":2}"#);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::client::Client;
 use super::error::ApiError;
+use super::fields;
 use crate::json::Value;
 
 /// The aggregated discovery media type, then plain JSON (which older
@@ -165,7 +166,7 @@ pub fn resolve(
     }
     let mut table = Vec::new();
     for path in ["/api", "/apis"] {
-        let document = client.get_json_accept(path, ACCEPT, deadline)?;
+        let document = client.get_json_accept(path, ACCEPT, &fields::DISCOVERY, deadline)?;
         table.extend(parse(&document).map_err(|e| ApiError::Invalid(format!("{e}")))?);
     }
     let found = find(&table, written).cloned();

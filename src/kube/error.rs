@@ -35,6 +35,9 @@ pub enum ApiError {
     Rejected { code: u16, message: String },
     /// The body was not the JSON expected.
     Invalid(String),
+    /// The response to `path` exceeds a bound of the stream reading it:
+    /// waiting cannot make it smaller.
+    TooLarge { path: String, why: String },
     /// The credential plugin failed; retried with backoff.
     Credentials(String),
     /// The credential plugin cannot run at all.
@@ -53,6 +56,7 @@ impl ApiError {
                 | ApiError::NotServed { .. }
                 | ApiError::Rejected { .. }
                 | ApiError::CredentialsMissing(_)
+                | ApiError::TooLarge { .. }
         )
     }
 
@@ -161,6 +165,11 @@ impl fmt::Display for ApiError {
                 write!(f, "API server answered {code}: {message}")
             }
             ApiError::Invalid(why) => write!(f, "API server sent an unexpected body: {why}"),
+            ApiError::TooLarge { path, why } => write!(
+                f,
+                "the API server's answer to {path} is too large: {why}; \
+                 narrow the selector or the namespace"
+            ),
             ApiError::Credentials(why) | ApiError::CredentialsMissing(why) => f.write_str(why),
         }
     }

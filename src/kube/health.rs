@@ -67,6 +67,20 @@ impl Exposure {
         Ok(Exposure(rules))
     }
 
+    /// The collections `--expose NAMESPACE/RESOURCE` names, as objects
+    /// without a name: every object of them is reported by `/metrics`.
+    pub fn listed(&self) -> Vec<ObjectRef> {
+        let resource = |exposed: &Exposed| match exposed {
+            Exposed::Any => None,
+            Exposed::Kind(kind) => Some(kind.name().to_owned()),
+            Exposed::Resource(text) => Some(text.clone()),
+        };
+        self.0
+            .iter()
+            .filter_map(|(ns, exposed)| parse_collection(&format!("{ns}/{}", resource(exposed)?)))
+            .collect()
+    }
+
     /// Whether objects of `kind` in `namespace` may be asked about; a
     /// discovered resource (`written`) is compared once `resolved`.
     pub fn allows(&self, namespace: &str, kind: Kind, written: &str, resolved: bool) -> bool {
@@ -113,6 +127,56 @@ pub fn parse_path(rest: &str) -> Option<ObjectRef> {
     (object.kind != Kind::Pods).then_some(object)
 }
 
+/// The collection named by `{namespace}/{resource[.group]}`: every object
+/// of a kind named by its own name (not Services, judged by their
+/// EndpointSlices, nor pods by selector). `None` for anything else.
+pub fn parse_collection(rest: &str) -> Option<ObjectRef> {
+    let (namespace, kind) = rest.split_once('/')?;
+    let mut object = parse_path(&format!("{namespace}/{kind}/x"))?;
+    object.name = None;
+    (object.kind != Kind::Service).then_some(object)
+}
+
+/// Every object of `collection` with its health, by name, from the cache
+/// (starting its watch if new). An unexposed collection has no objects.
+pub fn list(
+    cache: &Arc<WatchCache>,
+    exposure: &Exposure,
+    collection: &ObjectRef,
+    first_sync: Duration,
+) -> Result<Vec<(String, Health)>, CacheError> {
+    let namespace = collection.namespace.as_deref().unwrap_or("");
+    if !exposure.allows(namespace, collection.kind, &collection.resource, false) {
+        return Ok(Vec::new());
+    }
+    let api = match collection.kind {
+        Kind::Other => match cache.resolve(&collection.resource, first_sync) {
+            Ok(api) => api,
+            Err(CacheError::NotServed(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        },
+        _ => Api::Slices,
+    };
+    if !exposure.allows(namespace, collection.kind, &collection.resource, true) {
+        return Ok(Vec::new());
+    }
+    let mut query = collection.query(namespace, &api);
+    query.selector = super::watch::Selector::All;
+    let objects = cache.objects(&query, first_sync)?;
+    let names: Vec<String> = objects.names().map(|(_, name)| name.to_owned()).collect();
+    Ok(names
+        .into_iter()
+        .map(|name| {
+            let one = ObjectRef {
+                name: Some(name.clone()),
+                ..collection.clone()
+            };
+            let health = check(cache, exposure, &one, first_sync);
+            (name, health)
+        })
+        .collect())
+}
+
 /// Judges one object from the cache, starting its watch (and discovery)
 /// if it is new and waiting up to `first_sync` for the first LIST. An
 /// object outside `exposure` is [`Health::Missing`].
@@ -151,9 +215,10 @@ pub fn check(
     };
     // A Service whose controller made no EndpointSlice does not exist (or
     // selects nothing and never will); named kinds exist when listed.
-    if objects.all().is_empty() {
+    if objects.is_empty() {
         return Health::Missing;
     }
+    cache.asked(namespace, object.kind_word(), object.name());
     match object.judge(&api, &objects) {
         Verdict::Ready(message) => Health::Healthy(message),
         Verdict::Waiting(message) => Health::Unhealthy(message),

@@ -9,6 +9,8 @@ pub mod credentials;
 pub mod discovery;
 pub mod error;
 pub mod expect;
+pub mod fields;
+pub mod group;
 pub mod health;
 pub mod jsonpath;
 pub mod kind;

@@ -29,12 +29,13 @@ pub fn query(object: &ObjectRef, namespace: &str, node: &str) -> Query {
     Query {
         collection: super::kind::PODS.collection(namespace),
         selector: Selector::OnNode(object.selector.clone().unwrap_or_default(), node.to_owned()),
+        keep: &super::fields::POD,
     }
 }
 
 /// The pods that count: for a DaemonSet those it controls.
-pub fn counted<'a>(object: &ObjectRef, objects: &'a Objects) -> Vec<&'a Value> {
-    let owned = |p: &&Value| {
+pub fn counted(object: &ObjectRef, objects: &Objects) -> Vec<Value> {
+    let owned = |p: &Value| {
         p.at(&["metadata", "ownerReferences"])
             .map(Value::items)
             .unwrap_or_default()
@@ -48,7 +49,7 @@ pub fn counted<'a>(object: &ObjectRef, objects: &'a Objects) -> Vec<&'a Value> {
     };
     let all = objects.all();
     match object.kind {
-        Kind::DaemonSet => all.into_iter().filter(owned).collect(),
+        Kind::DaemonSet => all.into_iter().filter(|p| owned(p)).collect(),
         _ => all,
     }
 }
@@ -59,8 +60,9 @@ pub fn judge(object: &ObjectRef, node: &str, objects: &Objects) -> Verdict {
         Kind::DaemonSet => format!("daemonset/{}", object.name()),
         _ => format!("pods matching {}", object.selector.as_deref().unwrap_or("")),
     };
-    let pods: Vec<&Value> = counted(object, objects)
-        .into_iter()
+    let counted = counted(object, objects);
+    let pods: Vec<&Value> = counted
+        .iter()
         .filter(|p| p.at(&["metadata", "deletionTimestamp"]).is_none())
         .collect();
     match pods.is_empty() {
@@ -85,12 +87,14 @@ pub fn unplaceable(
                 Some(ns) => resource.collection(ns),
                 None => format!("/api/v1/{}", resource.plural),
             };
+            // The template's node selection and the Node's labels: whole.
             let query = Query {
                 collection,
                 selector: Selector::Name(name.to_owned()),
+                keep: &crate::json::stream::Keep::All,
             };
             match watch::list_once(client, &query, deadline) {
-                Ok(found) => Ok(found.all().first().map(|v| (*v).clone())),
+                Ok(found) => Ok(found.all().into_iter().next()),
                 Err(ApiError::Forbidden { message }) => Err(Verdict::Failed(
                     ApiError::forbidden_hint(&message, "list", resource.group, resource.plural, ns),
                 )),

@@ -3,10 +3,12 @@
 
 use super::discovery::ApiResource;
 use super::expect;
+use super::fields;
 use super::kind::{ENDPOINTS, Kind, SERVICES};
 use super::rules::{self, Verdict, generic, job, pod, service, table, workload};
 use super::target::ObjectRef;
 use super::watch::{Objects, Query, Selector};
+use crate::json::stream::Keep;
 
 /// Where the objects are read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,16 +55,23 @@ impl ObjectRef {
         Query {
             collection,
             selector,
+            // `--for` and `--failed-if` may read any path.
+            keep: keep(
+                kind,
+                api,
+                !(self.expect.is_empty() && self.failed_if.is_empty()),
+            ),
         }
     }
 
     /// The kind's rule (or the `--for` conditions) applied to the current
     /// objects.
     pub fn judge(&self, api: &Api, objects: &Objects) -> Verdict {
+        let owned = objects.all();
+        let all: Vec<&crate::json::Value> = owned.iter().collect();
         if let Some(node) = &self.node {
             return super::node::judge(self, node, objects);
         }
-        let all = objects.all();
         if let Some(failed) = self.failed_if_holds(&all) {
             return failed;
         }
@@ -130,5 +139,29 @@ impl ObjectRef {
             Some(rule) => table::judge(rule, &what, object),
             None => generic::kstatus(&what, object),
         }
+    }
+}
+
+/// What is kept of the objects of `kind` read through `api`; `whole` (for
+/// `--for` conditions) keeps everything.
+fn keep(kind: Kind, api: &Api, whole: bool) -> &'static Keep {
+    if whole {
+        return &Keep::All;
+    }
+    match (kind, api) {
+        (_, Api::Found(resource)) => found(resource),
+        (Kind::Pod | Kind::Pods, _) => &fields::POD,
+        (Kind::Service, Api::Slices) => &fields::SLICE,
+        (Kind::Service, Api::Legacy) => &fields::ENDPOINTS,
+        (Kind::Job, _) => &fields::JOB,
+        (Kind::Deployment, _) => &fields::DEPLOYMENT,
+        _ => &fields::WORKLOAD,
+    }
+}
+
+fn found(resource: &ApiResource) -> &'static Keep {
+    match (resource.group.as_str(), resource.plural.as_str()) {
+        ("", "secrets" | "configmaps") => &fields::KEYED,
+        _ => &fields::GENERIC,
     }
 }

@@ -25,11 +25,12 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::client::{Client, StreamEnd};
+use super::client::{Client, MAX_KEPT, StreamEnd, parsed};
 use super::error::ApiError;
 use super::rules::Verdict;
 use crate::duration::Human;
-use crate::json::Value;
+use crate::json::stream::Keep;
+use crate::json::{self, Value};
 use crate::{log, percent};
 
 /// Asked of the server for each watch; kube-rs uses the same and refuses
@@ -47,6 +48,9 @@ pub enum Selector {
     /// The pods on a node: `labelSelector=…` (if any) and
     /// `fieldSelector=spec.nodeName=NODE`.
     OnNode(String, String),
+    /// The whole collection, shared by every question about an object in
+    /// it (`rdy serve`).
+    All,
 }
 
 /// A collection and a selector.
@@ -56,11 +60,14 @@ pub struct Query {
     pub collection: String,
     /// Which objects in it.
     pub selector: Selector,
+    /// What is kept of each object (`kube::fields`).
+    pub keep: &'static Keep,
 }
 
 impl Query {
     fn selector_param(&self) -> String {
         match &self.selector {
+            Selector::All => String::new(),
             Selector::Name(name) => format!(
                 "fieldSelector={}",
                 percent::encode(&format!("metadata.name={name}"))
@@ -81,7 +88,27 @@ impl Query {
 
     /// The LIST request.
     pub fn list_path(&self) -> String {
-        format!("{}?{}", self.collection, self.selector_param())
+        match self.selector {
+            Selector::All => self.collection.clone(),
+            _ => format!("{}?{}", self.collection, self.selector_param()),
+        }
+    }
+
+    /// The query of the whole collection this one selects from, when its
+    /// objects can be picked from it in memory: by name, or by labels
+    /// that are all `key=value`.
+    pub fn shared(&self) -> Option<Query> {
+        let pickable = match &self.selector {
+            Selector::Name(_) => true,
+            Selector::Labels(labels) => equalities(labels).is_some(),
+            // Its own LIST and WATCH: nodeName is not kept to pick by.
+            Selector::All | Selector::OnNode(..) => false,
+        };
+        pickable.then(|| Query {
+            collection: self.collection.clone(),
+            selector: Selector::All,
+            keep: self.keep,
+        })
     }
 
     /// The WATCH request from `version`.
@@ -93,36 +120,149 @@ impl Query {
     /// `seconds`.
     pub fn watch_path_for(&self, version: &str, seconds: u64) -> String {
         format!(
-            "{}?{}&watch=1&resourceVersion={}&allowWatchBookmarks=true&timeoutSeconds={seconds}",
+            "{}?{}watch=1&resourceVersion={}&allowWatchBookmarks=true&timeoutSeconds={seconds}",
             self.collection,
-            self.selector_param(),
+            match self.selector {
+                Selector::All => String::new(),
+                _ => self.selector_param() + "&",
+            },
             percent::encode(version)
         )
     }
 }
 
-/// The objects matching a query, by name.
+/// The objects matching a query, by namespace and name, each as the
+/// compact JSON of what its query keeps; parsed when judged.
 #[derive(Debug, Default, Clone)]
-pub struct Objects(Vec<(String, Value)>);
+pub struct Objects {
+    /// Sorted by key (`namespace/name`): a sorted vector costs less code
+    /// than a map, and lookups are binary searches.
+    by_name: Vec<(String, Box<[u8]>)>,
+    /// What they cost, as [`crate::json::stream`] counts.
+    cost: usize,
+}
 
 impl Objects {
-    /// The objects, in the order first seen.
-    pub fn all(&self) -> Vec<&Value> {
-        self.0.iter().map(|(_, v)| v).collect()
+    /// The objects, by namespace and name.
+    pub fn all(&self) -> Vec<Value> {
+        self.by_name
+            .iter()
+            .filter_map(|(_, kept)| json::parse(kept).ok())
+            .collect()
     }
 
-    fn upsert(&mut self, object: Value) {
-        let name = super::rules::name_of(&object).to_owned();
-        match self.0.iter_mut().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = object,
-            None => self.0.push((name, object)),
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    /// What they cost in memory, about.
+    pub fn cost(&self) -> usize {
+        self.cost
+    }
+
+    /// Just the object `name` of `namespace` (`""` when cluster-scoped).
+    pub fn only(&self, namespace: &str, name: &str) -> Objects {
+        let key = key(namespace, name);
+        let mut one = Objects::default();
+        if let Ok(at) = self.find(&key) {
+            let kept = self.by_name[at].1.clone();
+            one.cost = kept.len();
+            one.by_name.push((key, kept));
+        }
+        one
+    }
+
+    /// The objects `selector` picks: by name (in the namespace of a
+    /// namespaced collection), or by `key=value` labels.
+    pub fn picked(&self, selector: &Selector) -> Objects {
+        match selector {
+            // Never shared (see `shared`): the query's own objects.
+            Selector::All | Selector::OnNode(..) => self.clone(),
+            Selector::Name(name) => {
+                let namespace = self.by_name.first().and_then(|(k, _)| k.split_once('/'));
+                self.only(namespace.map_or("", |(ns, _)| ns), name)
+            }
+            Selector::Labels(labels) => {
+                let wanted = equalities(labels).unwrap_or_default();
+                let mut picked = Objects::default();
+                for (key, kept) in &self.by_name {
+                    let Ok(object) = json::parse(kept) else {
+                        continue;
+                    };
+                    let labelled = |(k, v): &(&str, &str)| {
+                        object
+                            .at(&["metadata", "labels", k])
+                            .and_then(Value::as_str)
+                            == Some(*v)
+                    };
+                    if wanted.iter().all(labelled) {
+                        picked.cost += kept.len();
+                        picked.by_name.push((key.clone(), kept.clone()));
+                    }
+                }
+                picked
+            }
+        }
+    }
+
+    /// The namespace and name of each object.
+    pub fn names(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.by_name
+            .iter()
+            .map(|(k, _)| k.split_once('/').unwrap_or(("", k)))
+    }
+
+    /// Keeps `kept` (whose tree is `object`) under its namespace and name.
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.by_name.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    fn upsert(&mut self, object: &Value, kept: Vec<u8>) {
+        let key = key_of(object);
+        self.cost += kept.len();
+        let kept = kept.into_boxed_slice();
+        match self.find(&key) {
+            Ok(at) => self.cost -= std::mem::replace(&mut self.by_name[at].1, kept).len(),
+            Err(at) => self.by_name.insert(at, (key, kept)),
         }
     }
 
     fn remove(&mut self, object: &Value) {
-        let name = super::rules::name_of(object);
-        self.0.retain(|(n, _)| n != name);
+        if let Ok(at) = self.find(&key_of(object)) {
+            self.cost -= self.by_name.remove(at).1.len();
+        }
     }
+}
+
+/// `a=b,c=d` as pairs; `None` for any other selector (`!=`, `in`, `!a`).
+fn equalities(labels: &str) -> Option<Vec<(&str, &str)>> {
+    labels
+        .split(',')
+        .map(|term| {
+            let (k, v) = term.split_once('=')?;
+            let v = v.strip_prefix('=').unwrap_or(v);
+            let plain = |s: &str| !s.is_empty() && !s.contains(['!', '=', '(', ' ']);
+            (plain(k) && (v.is_empty() || plain(v))).then_some((k, v))
+        })
+        .collect()
+}
+
+fn key(namespace: &str, name: &str) -> String {
+    format!("{namespace}/{name}")
+}
+
+fn key_of(object: &Value) -> String {
+    let namespace = object
+        .at(&["metadata", "namespace"])
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    key(namespace, super::rules::name_of(object))
 }
 
 /// Why a wait ended without the object being ready.
@@ -151,16 +291,18 @@ pub fn list_once(client: &Client, query: &Query, deadline: Instant) -> Result<Ob
 }
 
 fn list(client: &Client, query: &Query, deadline: Instant) -> Result<(Objects, String), ApiError> {
-    let list = client.get_json(&query.list_path(), deadline)?;
-    let version = list
-        .at(&["metadata", "resourceVersion"])
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::Invalid("a list without metadata.resourceVersion".to_owned()))?
-        .to_owned();
     let mut objects = Objects::default();
-    for item in list.get("items").map(Value::items).unwrap_or_default() {
-        objects.upsert(item.clone());
-    }
+    let version = client.list(
+        &query.list_path(),
+        query.keep,
+        MAX_KEPT,
+        deadline,
+        &mut |kept| {
+            let object = parsed(&kept)?;
+            objects.upsert(&object, kept);
+            Ok(())
+        },
+    )?;
     Ok((objects, version))
 }
 
@@ -314,14 +456,13 @@ impl Reflector<'_> {
         let started = Instant::now();
         let mut events = 0;
         loop {
-            let event = match stream.next_event() {
+            let event = match stream.next_event(self.query.keep) {
                 Ok(event) => event,
                 Err(end) => return self.after_stream(end, events, started, observer),
             };
             events += 1;
             self.streak = 0;
-            let kind = event.get("type").and_then(Value::as_str).unwrap_or("");
-            let Some(object) = event.get("object") else {
+            let Ok(object) = parsed(&event.object) else {
                 continue;
             };
             if let Some(v) = object
@@ -331,12 +472,19 @@ impl Reflector<'_> {
                 self.version.clear();
                 self.version.push_str(v);
             }
-            match kind {
-                "ADDED" | "MODIFIED" => self.objects.upsert(object.clone()),
-                "DELETED" => self.objects.remove(object),
-                "ERROR" => return self.watch_error(object, observer),
+            match event.kind.as_str() {
+                "ADDED" | "MODIFIED" => self.objects.upsert(&object, event.object),
+                "DELETED" => self.objects.remove(&object),
+                "ERROR" => return self.watch_error(&object, observer),
                 // BOOKMARK (and anything new) only moves the version.
                 _ => continue,
+            }
+            if self.objects.cost() > MAX_KEPT {
+                let error = ApiError::TooLarge {
+                    path: self.query.list_path(),
+                    why: format!("what rdy keeps of it exceeds {} MiB", MAX_KEPT >> 20),
+                };
+                return self.retry(error, observer);
             }
             if let Some(done) = observer.observe(&self.objects) {
                 return Next::Done(done);
@@ -590,6 +738,7 @@ mod tests {
         let named = Query {
             collection: "/apis/apps/v1/namespaces/default/deployments".to_owned(),
             selector: Selector::Name("web".to_owned()),
+            keep: &Keep::All,
         };
         assert_eq!(
             named.list_path(),
@@ -602,6 +751,7 @@ mod tests {
         let labelled = Query {
             collection: "/apis/discovery.k8s.io/v1/namespaces/a/endpointslices".to_owned(),
             selector: Selector::Labels("kubernetes.io/service-name=web".to_owned()),
+            keep: &Keep::All,
         };
         assert!(
             labelled

@@ -10,6 +10,7 @@ use crate::kube::cache::{CacheError, WatchCache};
 use crate::kube::client::Client;
 use crate::kube::discovery::{self, ApiResource};
 use crate::kube::error::ApiError;
+use crate::kube::group;
 use crate::kube::kind::{ENDPOINTS, Kind, PODS, SERVICES};
 use crate::kube::node;
 use crate::kube::object::Api;
@@ -63,13 +64,13 @@ pub struct ApiServer {
 impl ApiServer {
     /// One `GET /version`.
     pub fn attempt(&self, deadline: Instant) -> Result<(), ProbeError> {
-        let version =
-            self.client
-                .get_json("/version", deadline)
-                .map_err(|e| match e.is_fatal() {
-                    true => ProbeError::Fatal(e.to_string()),
-                    false => ProbeError::Api(e.to_string()),
-                })?;
+        let version = self
+            .client
+            .get_json("/version", &crate::kube::fields::VERSION, deadline)
+            .map_err(|e| match e.is_fatal() {
+                true => ProbeError::Fatal(e.to_string()),
+                false => ProbeError::Api(e.to_string()),
+            })?;
         match version.get("gitVersion") {
             Some(_) => Ok(()),
             None => Err(ProbeError::Api(
@@ -154,6 +155,87 @@ impl K8s {
         }
     }
 
+    /// Plans a run's waits: collections that several of `targets` name
+    /// are watched once for all of them (see `kube::group`).
+    pub fn plan(targets: &[&K8s]) {
+        let queries: Vec<_> = targets
+            .iter()
+            .filter(|k| k.shareable())
+            .map(|k| k.object.query(&k.namespace, &Api::Slices))
+            .collect();
+        if let Some(first) = targets.first() {
+            group::plan(&first.client, &queries);
+        }
+    }
+
+    /// Whether the object can be judged from its collection's watch: a
+    /// built-in kind by name, with its own rule and no `stable=`.
+    fn shareable(&self) -> bool {
+        let kinds = [
+            Kind::Pod,
+            Kind::Deployment,
+            Kind::StatefulSet,
+            Kind::DaemonSet,
+            Kind::Job,
+        ];
+        kinds.contains(&self.object.kind)
+            && self.object.expect.is_empty()
+            && self.object.failed_if.is_empty()
+            && self.object.node.is_none()
+            && self.object.stable.is_none()
+    }
+
+    /// Waits on the run's shared watch of the collection, when there is
+    /// one for this object.
+    fn wait_shared(
+        &self,
+        deadline: Option<Instant>,
+        progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Option<Result<(), ProbeError>> {
+        let query = self.object.query(&self.namespace, &Api::Slices);
+        if !self.shareable() || !group::is_shared(&query) {
+            return None;
+        }
+        let deadline =
+            deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(315_360_000));
+        let (mut last, mut error) = (None::<Verdict>, None::<String>);
+        let outcome = group::until(&query, deadline, &mut |objects| {
+            let objects = match objects {
+                Ok(objects) => objects,
+                // Refused even object by object, or not served: as fatal
+                // as for a wait of its own.
+                Err(e @ (CacheError::Forbidden(_) | CacheError::NotServed(_))) => {
+                    return Some(Err(ProbeError::Fatal(e.to_string())));
+                }
+                Err(e) => {
+                    error = Some(e.to_string());
+                    return None;
+                }
+            };
+            error = None;
+            let verdict = self.object.judge(&Api::Slices, objects);
+            if last.as_ref() != Some(&verdict) {
+                progress(Progress::Verdict(&verdict));
+            }
+            let done = match &verdict {
+                Verdict::Ready(_) => Some(Ok(())),
+                Verdict::Failed(message) => Some(Err(ProbeError::Fatal(message.clone()))),
+                Verdict::Waiting(_) => None,
+            };
+            last = Some(verdict);
+            done
+        });
+        Some(outcome.unwrap_or_else(|| {
+            let verdict = last.as_ref().map(Verdict::message);
+            Err(ProbeError::NotReady(match (verdict, error) {
+                (Some(v), Some(e)) => format!("{v}; last error: {e}"),
+                (Some(v), None) => v.to_owned(),
+                (None, Some(e)) => e,
+                (None, None) => "no answer from the API server in time".to_owned(),
+            }))
+        }))
+    }
+
     /// Watches until ready, failed, refused, or `deadline`. `progress`
     /// hears every change of verdict and every retried request.
     pub fn wait(
@@ -165,6 +247,9 @@ impl K8s {
         if let Some(external) = self.external_name(deadline.map_or(first, |d| d.min(first))) {
             progress(Progress::Verdict(&external));
             return outcome(external);
+        }
+        if let Some(outcome) = self.wait_shared(deadline, progress) {
+            return outcome;
         }
         let mut run = |api: &Api, progress: &mut dyn FnMut(Progress<'_>)| {
             let query = self.object.query(&self.namespace, api);
@@ -260,9 +345,10 @@ impl K8s {
         let query = watch::Query {
             collection: SERVICES.collection(&self.namespace),
             selector: watch::Selector::Name(self.object.name().to_owned()),
+            keep: &crate::json::stream::Keep::All,
         };
         let objects = watch::list_once(&self.client, &query, deadline).ok()?;
-        let service = *objects.all().first()?;
+        let service = objects.all().into_iter().next()?;
         let spec = service.get("spec")?;
         (spec.get("type").and_then(crate::json::Value::as_str) == Some("ExternalName")).then(|| {
             let host = spec

@@ -60,6 +60,27 @@ pub fn render(targets: &[Target], cache: &Cache) -> String {
     out
 }
 
+/// `rdy_object_healthy{namespace,resource,name}`: 1 when the object's rule
+/// says healthy, 0 when not, for each object in `gauges`.
+pub fn objects(out: &mut String, gauges: &[((String, String, String), bool)]) {
+    if gauges.is_empty() {
+        return;
+    }
+    out.push_str(
+        "# HELP rdy_object_healthy Whether the Kubernetes object is healthy by its kind's rule.\n\
+         # TYPE rdy_object_healthy gauge\n",
+    );
+    for ((namespace, resource, name), healthy) in gauges {
+        out.push_str("rdy_object_healthy{namespace=\"");
+        escape_label(out, namespace);
+        out.push_str("\",resource=\"");
+        escape_label(out, resource);
+        out.push_str("\",name=\"");
+        escape_label(out, name);
+        let _ = writeln!(out, "\"}} {}", u8::from(*healthy));
+    }
+}
+
 fn family(
     out: &mut String,
     name: &str,

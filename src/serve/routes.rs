@@ -63,7 +63,8 @@ pub enum Route {
     Probe(Select),
     /// `/metrics`.
     Metrics,
-    /// `/api/healthz/{namespace}/{kind}/{name}`.
+    /// `/api/healthz/{namespace}/{kind}/{name}`, or without a name every
+    /// object of that collection.
     Object(Box<Object>),
     /// Anything else.
     NotFound,
@@ -104,7 +105,8 @@ pub fn route(path: &str, targets: &[Target], visible: usize, kube: bool) -> Rout
         "/health" | "/healthz" if kube => api,
         _ => {
             if let Some(rest) = path.strip_prefix("/api/healthz/") {
-                return match health::parse_path(rest) {
+                let object = health::parse_path(rest).or_else(|| health::parse_collection(rest));
+                return match object {
                     Some(object) if kube => Route::Object(Box::new(object)),
                     _ => Route::NotFound,
                 };
@@ -312,6 +314,9 @@ impl App {
                     trusted,
                 },
             }),
+            _ if object.name.is_none() => {
+                Reply::Now(collection_response(kube, &object, json, trusted))
+            }
             health => Reply::Now(object_response(&object, &health, json, trusted)),
         }
     }
@@ -372,7 +377,10 @@ impl App {
     pub fn answer(&self, pending: &Pending, missing: &[usize]) -> Response {
         let json = match &pending.view {
             View::Metrics => {
-                let body = metrics::render(&self.targets[..self.visible], &self.cache);
+                let mut body = metrics::render(&self.targets[..self.visible], &self.cache);
+                if let Some(kube) = &self.kube {
+                    metrics::objects(&mut body, &object_gauges(kube));
+                }
                 return Response::typed(200, ContentType::Metrics, body);
             }
             View::Report { json } => *json,
@@ -382,6 +390,9 @@ impl App {
                 trusted,
             } => {
                 let health = match &self.kube {
+                    Some(kube) if object.name.is_none() => {
+                        return collection_response(kube, object, *json, *trusted);
+                    }
                     Some(kube) => peek(kube, object),
                     None => Health::Missing,
                 };
@@ -458,9 +469,94 @@ fn parse_hold(text: &str) -> Result<Duration, Response> {
     }
 }
 
-/// The object's health from memory, without waiting.
+/// `rdy_object_healthy` values: every object asked about that exists, and
+/// every object of the collections `--expose NS/RESOURCE` names.
+fn object_gauges(kube: &KubeHealth) -> Vec<((String, String, String), bool)> {
+    let mut gauges = Vec::new();
+    for collection in kube.exposure.listed() {
+        let Ok(listed) = health::list(&kube.cache, &kube.exposure, &collection, Duration::ZERO)
+        else {
+            continue;
+        };
+        let namespace = collection.namespace.clone().unwrap_or_default();
+        for (name, health) in listed {
+            let key = (namespace.clone(), collection.kind_word().to_owned(), name);
+            gauges.push((key, matches!(health, Health::Healthy(_))));
+        }
+    }
+    for (namespace, resource, name) in kube.cache.asked_objects() {
+        let Some(object) = health::parse_path(&format!("{namespace}/{resource}/{name}")) else {
+            continue;
+        };
+        match peek(kube, &object) {
+            Health::Missing | Health::Unavailable(_) => {}
+            health => {
+                let healthy = matches!(health, Health::Healthy(_));
+                gauges.push(((namespace, resource, name), healthy));
+            }
+        }
+    }
+    // Listed and asked: once each, in order.
+    gauges.sort_by(|a, b| a.0.cmp(&b.0));
+    gauges.dedup_by(|a, b| a.0 == b.0);
+    gauges
+}
+
+/// The object's health from memory, without waiting; a collection's is
+/// `Syncing` or `Unavailable` for the whole, else the first listed.
 fn peek(kube: &KubeHealth, object: &Object) -> Health {
+    if object.name.is_none() {
+        return match health::list(&kube.cache, &kube.exposure, object, Duration::ZERO) {
+            Err(e) => Health::Unavailable(e),
+            Ok(_) => Health::Missing,
+        };
+    }
     health::check(&kube.cache, &kube.exposure, object, Duration::ZERO)
+}
+
+/// Every object of a collection, one line (or JSON object) each: 200 when
+/// all are healthy, 503 when one is not.
+fn collection_response(
+    kube: &KubeHealth,
+    collection: &Object,
+    json: bool,
+    trusted: bool,
+) -> Response {
+    let listed = match health::list(&kube.cache, &kube.exposure, collection, Duration::ZERO) {
+        Ok(listed) => listed,
+        Err(e) => return object_response(collection, &Health::Unavailable(e), json, trusted),
+    };
+    let mut all_healthy = true;
+    let mut body = String::from(if json { "{\"objects\":[" } else { "" });
+    for (i, (name, health)) in listed.iter().enumerate() {
+        let (healthy, message) = match health {
+            Health::Healthy(m) => (true, m.as_str()),
+            Health::Unhealthy(m) | Health::Failed(m) => (false, m.as_str()),
+            Health::Missing => continue,
+            Health::Unavailable(_) => (false, "Kubernetes API unavailable"),
+        };
+        all_healthy &= healthy;
+        let one = Object {
+            name: Some(name.clone()),
+            ..collection.clone()
+        };
+        if json && i > 0 {
+            body.push(',');
+        }
+        body.push_str(report::object(&one, healthy, message, json).trim_end());
+        if !json {
+            body.push('\n');
+        }
+    }
+    if json {
+        body.push_str("]}\n");
+    }
+    let content_type = if json {
+        ContentType::Json
+    } else {
+        ContentType::Text
+    };
+    Response::typed(if all_healthy { 200 } else { 503 }, content_type, body)
 }
 
 /// 200 healthy, 503 not (or the API server refused or is away; failed for

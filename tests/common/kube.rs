@@ -493,6 +493,12 @@ enum Action {
         headers: Vec<(String, String)>,
         body: Vec<u8>,
     },
+    /// `body`, then `repeat` until the client leaves.
+    Endless {
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        repeat: Vec<u8>,
+    },
     HangUp,
     Watch(WatchStart),
 }
@@ -514,6 +520,13 @@ impl Action {
         if canned.hang_up {
             return Action::HangUp;
         }
+        if let Some(repeat) = canned.endless {
+            return Action::Endless {
+                headers: canned.headers,
+                body: canned.body,
+                repeat,
+            };
+        }
         Action::Reply {
             status: canned.status,
             headers: canned.headers,
@@ -524,7 +537,7 @@ impl Action {
     /// The response headers, none for a hang-up.
     fn headers_mut(&mut self) -> Option<&mut Vec<(String, String)>> {
         match self {
-            Action::Reply { headers, .. } => Some(headers),
+            Action::Reply { headers, .. } | Action::Endless { headers, .. } => Some(headers),
             Action::Watch(start) => Some(&mut start.headers),
             Action::HangUp => None,
         }
@@ -533,6 +546,7 @@ impl Action {
     fn code(&self) -> u16 {
         match self {
             Action::Reply { status, .. } => *status,
+            Action::Endless { .. } => 200,
             Action::HangUp => 0,
             Action::Watch(_) => 200,
         }
@@ -1008,6 +1022,18 @@ fn handle(shared: &Shared, head: &Head, io: &mut Io) -> Next {
             Ok(()) => Next::KeepAlive,
             Err(_) => Next::Abort,
         },
+        Action::Endless {
+            headers,
+            body,
+            repeat,
+        } => {
+            let sent =
+                wire::write_stream_head(out, &headers).and_then(|()| wire::write_chunk(out, &body));
+            if sent.is_ok() {
+                while wire::write_chunk(out, &repeat).is_ok() {}
+            }
+            Next::Abort
+        }
         Action::Watch(start) => stream_watch(shared, io, start),
     }
 }

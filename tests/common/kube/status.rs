@@ -291,6 +291,9 @@ pub struct Canned {
     pub(super) body: Vec<u8>,
     /// Close the connection without answering.
     pub(super) hang_up: bool,
+    /// Bytes sent again and again after `body`, until the client leaves
+    /// (a hostile server's endless response).
+    pub(super) endless: Option<Vec<u8>>,
 }
 
 impl Canned {
@@ -301,6 +304,7 @@ impl Canned {
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: status.to_json().into_bytes(),
             hang_up: false,
+            endless: None,
         }
     }
 
@@ -311,6 +315,16 @@ impl Canned {
             headers: vec![("Content-Type".into(), content_type.into())],
             body: body.as_bytes().to_vec(),
             hang_up: false,
+            endless: None,
+        }
+    }
+
+    /// 200 with `start`, then `repeat` without end: an object, a list or a
+    /// nesting that never closes.
+    pub fn endless(start: &str, repeat: &str) -> Canned {
+        Canned {
+            endless: Some(repeat.as_bytes().repeat(1 + 16384 / repeat.len().max(1))),
+            ..Canned::raw(200, "application/json", start)
         }
     }
 
@@ -374,6 +388,7 @@ impl Canned {
             headers: Vec::new(),
             body: Vec::new(),
             hang_up: true,
+            endless: None,
         }
     }
 
