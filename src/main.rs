@@ -160,25 +160,6 @@ fn run(args: Vec<OsString>, environment: &Environment) -> ! {
         Command::Check(run) => check(signals, run),
         Command::Wait(run) => wait(signals, run),
         Command::Serve(settings) => rdy::serve::run(signals, *settings),
-        Command::Rbac(request) => rbac(&request),
-    }
-}
-
-/// Prints the roles `rdy rbac` was asked for; a target left out is named
-/// on stderr and makes the exit code 1.
-fn rbac(request: &rdy::kube::rbac::Request) -> ! {
-    match rdy::kube::rbac::plan(request) {
-        Ok((rules, unresolved)) => {
-            print!("{}", rdy::kube::rbac::render(&rules, &request.account));
-            for why in &unresolved {
-                eprintln!("rdy: {why}");
-            }
-            exit(i32::from(!unresolved.is_empty()))
-        }
-        Err(e) => {
-            eprintln!("rdy: {e}");
-            exit(1)
-        }
     }
 }
 

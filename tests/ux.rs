@@ -172,15 +172,6 @@ fn each_command_has_its_own_help() {
         };
         let wait_only = rdy::cli::flags::WAIT_ONLY.contains(&flag.id);
         let serve_only = flag.scope == rdy::cli::flags::Scope::Serve;
-        if flag.scope == rdy::cli::flags::Scope::Rbac {
-            let rbac = Rdy::new(&["rbac", "--help"]).run().stdout;
-            assert!(
-                listed(&rbac) && !listed(&wait) && !listed(&serve),
-                "--{}",
-                flag.long
-            );
-            continue;
-        }
         assert_eq!(listed(&wait), !serve_only, "--{} in wait", flag.long);
         assert_eq!(
             listed(&check),

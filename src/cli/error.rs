@@ -98,11 +98,6 @@ pub enum UsageError {
     /// A value that may hold a secret (a header, a proxy URL), said
     /// without it.
     Hidden { source: Source, problem: String },
-    /// A required option is missing, and what it gives.
-    Required {
-        option: &'static str,
-        what: &'static str,
-    },
     /// `rdy serve` without targets serves only `/api/healthz`, which needs
     /// a Kubernetes configuration; why there is none.
     NoTargetsNorKube(String),
@@ -136,14 +131,11 @@ impl fmt::Display for UsageError {
             UsageError::NotUtf8(what) => write!(f, "{what} is not valid UTF-8"),
             UsageError::UnknownCommand(word) if word.contains(':') => write!(
                 f,
-                "unknown command {word:?}; expected wait, check, serve or rbac \
+                "unknown command {word:?}; expected wait, check or serve \
                  (did you mean rdy wait {word}?)"
             ),
             UsageError::UnknownCommand(word) => {
-                write!(
-                    f,
-                    "unknown command {word:?}; expected wait, check, serve or rbac"
-                )
+                write!(f, "unknown command {word:?}; expected wait, check or serve")
             }
             UsageError::NoCommand => f.write_str(
                 "no command given and TARGET_ADDRESS is not set; \
@@ -210,7 +202,6 @@ impl fmt::Display for UsageError {
                 write!(f, "{setting} would do nothing: {because}")
             }
             UsageError::Kube(problem) => write!(f, "Kubernetes configuration: {problem}"),
-            UsageError::Required { option, what } => write!(f, "{option} is required: {what}"),
             UsageError::NoTargetsNorKube(why) => write!(
                 f,
                 "serve: no targets given, and /api/healthz has no Kubernetes configuration \

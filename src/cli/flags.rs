@@ -48,8 +48,6 @@ pub enum Id {
     For,
     FailedIf,
     TerminationLog,
-    ServiceAccount,
-    Offline,
 }
 
 /// Where an option may appear and what it affects.
@@ -62,8 +60,6 @@ pub enum Scope {
     Target(Kinds),
     /// `rdy serve` only; the other commands refuse it.
     Serve,
-    /// `rdy rbac` only.
-    Rbac,
 }
 
 /// The target kinds a per-target option applies to: each scheme's row
@@ -125,7 +121,7 @@ const fn flag(
 }
 
 use Kinds::{All, Http, Icmp, K8s, Tls};
-use Scope::{Rbac, Run, Serve, Target};
+use Scope::{Run, Serve, Target};
 
 /// All options, in the order `--help` lists them.
 #[rustfmt::skip]
@@ -250,13 +246,6 @@ pub const FLAGS: &[Flag] = &[
          container's termination message; none turns it off [default: \
          /dev/termination-log when it exists and is writable]. \
          Example: --termination-log none"),
-    flag(Id::ServiceAccount, "service-account", None, None, Some("NS/NAME"), Rbac,
-        "The ServiceAccount the waiting pod runs as, which the printed roles \
-         are bound to (required); targets that name no namespace are in its \
-         namespace. Example: --service-account app/web"),
-    flag(Id::Offline, "offline", None, None, None, Rbac,
-        "Name resources from rdy's built-in table instead of API discovery; a \
-         target it cannot resolve is named on stderr and left out (exit 1)."),
     flag(Id::LogFormat, "log-format", None, Some("RDY_LOG_FORMAT"), Some("FORMAT"), Run,
         "logfmt or json [default: logfmt]."),
     flag(Id::Quiet, "quiet", Some('q'), Some("RDY_QUIET"), None, Run,

@@ -20,8 +20,6 @@ pub enum Page {
     Check,
     /// `rdy serve --help`.
     Serve,
-    /// `rdy rbac --help`.
-    Rbac,
 }
 
 const OVERVIEW: &str = "\
@@ -31,11 +29,10 @@ Usage:
   rdy wait  [OPTIONS] TARGET [TARGET OPTIONS]... [-- COMMAND [ARGS]...]
   rdy check [OPTIONS] TARGET [TARGET OPTIONS]...
   rdy serve [--listen ADDR] [OPTIONS] [TARGET [TARGET OPTIONS]...]
-  rdy rbac  --service-account NS/NAME [--offline] k8s:TARGET...
   rdy       (with TARGET_ADDRESS or WAIT_HOSTS set: rdy wait)
 
-Options follow the command. rdy wait --help, rdy check --help,
-rdy serve --help and rdy rbac --help list the options of each command.
+Options follow the command. rdy wait --help, rdy check --help and
+rdy serve --help list the options of each command.
 ";
 
 const WAIT: &str = "\
@@ -63,28 +60,6 @@ Serve the targets' readiness over HTTP: /self (liveness, never probes),
 
 Usage:
   rdy serve [--listen ADDR] [OPTIONS] [TARGET [TARGET OPTIONS]...]
-";
-
-const RBAC: &str = "\
-Print the least Role and RoleBinding (a ClusterRole for cluster-scoped
-resources) that rdy wait needs for the k8s: targets, as YAML for
-kubectl apply -f -: list and watch on what each target reads, narrowed to
-the named object with resourceNames where RBAC allows it.
-
-Usage:
-  rdy rbac --service-account NS/NAME [--offline] k8s:TARGET...
-
-Options:
-";
-
-const EXIT_RBAC: &str = "
-Exit codes:
-  0 printed                   1 a target left out, or discovery failed
-  2 usage or configuration
-
-Example:
-  rdy rbac --service-account app/web k8s:deploy/api k8s:db/svc/pg \\
-      | kubectl apply -f -
 ";
 
 const LAYERS: &str = "
@@ -155,14 +130,6 @@ pub fn text(page: Page) -> String {
             out.push_str(EXIT_ALL);
             return out;
         }
-        Page::Rbac => {
-            out.push_str(RBAC);
-            let rbac =
-                |f: &Flag| f.scope == Scope::Rbac || matches!(f.id, Id::Kubeconfig | Id::Context);
-            section(&mut out, "", rbac);
-            out.push_str(EXIT_RBAC);
-            return out;
-        }
         Page::Wait => (WAIT, EXIT_WAIT, EXAMPLES_WAIT),
         Page::Check => (CHECK, EXIT_CHECK, EXAMPLES_CHECK),
         Page::Serve => (SERVE, EXIT_SERVE, EXAMPLES_SERVE),
@@ -189,7 +156,6 @@ fn takes(page: Page, id: Id) -> bool {
         Page::Wait | Page::Overview => true,
         Page::Check => !WAIT_ONLY.contains(&id),
         Page::Serve => !WAIT_ONLY.contains(&id) && !NOT_SERVE.contains(&id),
-        Page::Rbac => false,
     }
 }
 

@@ -11,9 +11,7 @@ pub mod error;
 pub mod flags;
 pub mod help;
 pub mod ignored;
-pub mod lex;
 pub mod options;
-pub mod rbac;
 pub mod run;
 pub mod scheme;
 pub mod serve;
@@ -27,7 +25,6 @@ pub use self::env::Env;
 use self::env::{each_env, non_empty};
 use self::error::{Source, UsageError};
 use self::flags::{Flag, Id, Scope};
-use self::lex::{read_value, utf8};
 use self::options::{Given, RunOptions, TargetOptions};
 pub use self::run::Run;
 use crate::exec::Program;
@@ -45,8 +42,6 @@ pub enum Command {
     Check(Run),
     /// `rdy serve`: the server's settings, targets included.
     Serve(Box<crate::serve::Settings>),
-    /// `rdy rbac`: the targets whose roles to print.
-    Rbac(Box<crate::kube::rbac::Request>),
     /// `--help`: the overview, or one command's page.
     Help(help::Page),
     /// `--version`.
@@ -95,10 +90,6 @@ pub fn parse(args: Vec<OsString>, env: Env<'_>) -> Result<Command, UsageError> {
         "wait" => parse_run(Mode::Wait, rest, env),
         "check" => parse_run(Mode::Check, rest, env),
         "serve" => parse_run(Mode::Serve, rest, env),
-        "rbac" => Ok(match rbac::parse(rest, env)? {
-            Some(request) => Command::Rbac(request),
-            None => Command::Help(help::Page::Rbac),
-        }),
         "help" => Ok(Command::Help(help_topic(&rest))),
         "-h" | "--help" => Ok(Command::Help(help::Page::Overview)),
         "-V" | "--version" => Ok(Command::Version),
@@ -116,7 +107,6 @@ fn help_topic(rest: &[OsString]) -> help::Page {
         Some("wait") => help::Page::Wait,
         Some("check") => help::Page::Check,
         Some("serve") => help::Page::Serve,
-        Some("rbac") => help::Page::Rbac,
         _ => help::Page::Overview,
     }
 }
@@ -124,7 +114,7 @@ fn help_topic(rest: &[OsString]) -> help::Page {
 /// The first command word among `args` (`rdy -q wait …` meant `wait`).
 fn command_in(args: &[OsString]) -> Option<&'static str> {
     args.iter().find_map(|a| {
-        ["wait", "check", "serve", "rbac"]
+        ["wait", "check", "serve"]
             .into_iter()
             .find(|c| a.as_os_str() == *c)
     })
@@ -224,6 +214,30 @@ fn read_command_line(
     Ok(line)
 }
 
+/// The value of an option: the next argument, or for a switch `true`
+/// unless written `--switch=false`.
+fn read_value(
+    parser: &mut lexopt::Parser,
+    flag: &Flag,
+    spelled: &str,
+    long: bool,
+) -> Result<String, UsageError> {
+    let raw = match flag.value {
+        Some(value_name) => Some(parser.value().map_err(|_| UsageError::MissingValue {
+            option: spelled.to_owned(),
+            value: value_name,
+        })?),
+        // Only `--long=value` carries a value for a switch; in `-qv` the
+        // `v` is another switch.
+        None if long => parser.optional_value(),
+        None => None,
+    };
+    match raw {
+        Some(raw) => utf8(raw, spelled),
+        None => Ok("true".to_owned()),
+    }
+}
+
 impl CommandLine {
     fn set(&mut self, flag: &Flag, spelled: String, text: &str) -> Result<(), UsageError> {
         let source = Source::Flag(spelled.clone());
@@ -243,10 +257,6 @@ impl CommandLine {
                 self.serve.given.push(spelled.clone());
                 self.serve.apply(flag.id, &given)
             }
-            Scope::Rbac => Err(UsageError::OnlyFor {
-                option: spelled,
-                command: "rbac",
-            }),
             Scope::Target(_) => {
                 let layer = match self.targets.last_mut() {
                     Some(target) => &mut target.options,
@@ -487,7 +497,13 @@ fn read_env(env: Env<'_>) -> Result<(RunOptions, TargetOptions), UsageError> {
         Scope::Run => run.apply(flag.id, given),
         Scope::Target(_) => apply_target(&mut target, flag.id, given),
         // Read by serve::settings, and only for rdy serve.
-        Scope::Serve | Scope::Rbac => Ok(()),
+        Scope::Serve => Ok(()),
     })?;
     Ok((run, target))
+}
+
+fn utf8(value: OsString, what: &str) -> Result<String, UsageError> {
+    value
+        .into_string()
+        .map_err(|_| UsageError::NotUtf8(what.to_owned()))
 }

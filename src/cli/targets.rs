@@ -109,9 +109,6 @@ fn build_k8s(
         object.failed_if.push((text.clone(), parsed));
     }
     object.check_expect().map_err(|e| problem(e.to_string()))?;
-    if object.node.is_some() {
-        object.node = Some(node_name(&object, shared).map_err(&problem)?);
-    }
     if let Some((id, spelled)) = own.given.iter().find(|(id, _)| !K8S_OPTIONS.contains(id)) {
         let Scope::Target(kinds) = flags::by_id(*id).scope else {
             unreachable!("per-target options have a target scope")
@@ -177,25 +174,6 @@ impl OwnPod {
                 other_hostname: None,
             },
         }
-    }
-}
-
-/// `node=self`: this pod's node, from `NODE_NAME`.
-fn node_name(object: &kube::target::ObjectRef, shared: &Shared<'_>) -> Result<String, String> {
-    if !object.expect.is_empty() {
-        return Err("for= replaces the kind's rule and cannot be combined with node=".to_owned());
-    }
-    match (shared.env)("NODE_NAME").map(|n| n.trim().to_owned()) {
-        Some(node) if !node.is_empty() && node.split('.').all(kube::target::is_label) => Ok(node),
-        Some(node) if !node.is_empty() => {
-            Err(format!("node=self: NODE_NAME={node:?} is not a node name"))
-        }
-        _ => Err(
-            "node=self names this pod's node in NODE_NAME, which is not set; set it from \
-             the downward API: env: [{name: NODE_NAME, valueFrom: {fieldRef: {fieldPath: \
-             spec.nodeName}}}]"
-                .to_owned(),
-        ),
     }
 }
 

@@ -30,9 +30,6 @@ impl ObjectRef {
 
     /// The LIST/WATCH query in `namespace`.
     pub fn query(&self, namespace: &str, api: &Api) -> Query {
-        if let Some(node) = &self.node {
-            return super::node::query(self, namespace, node);
-        }
         let kind = self.kind;
         let by_name = Selector::Name(self.name().to_owned());
         let (collection, selector) = match (kind, api) {
@@ -69,9 +66,6 @@ impl ObjectRef {
     pub fn judge(&self, api: &Api, objects: &Objects) -> Verdict {
         let owned = objects.all();
         let all: Vec<&crate::json::Value> = owned.iter().collect();
-        if let Some(node) = &self.node {
-            return super::node::judge(self, node, objects);
-        }
         if let Some(failed) = self.failed_if_holds(&all) {
             return failed;
         }

@@ -40,9 +40,6 @@ pub struct ObjectRef {
     /// `failed-if=` and `--failed-if`, as written and parsed: any that
     /// holds ends the wait with exit 3.
     pub failed_if: Vec<(String, Expect)>,
-    /// `node=self`: only pods on this node count; the node's name once
-    /// the target is built (kube::node).
-    pub node: Option<String>,
 }
 
 /// Why a `k8s:` target was refused.
@@ -152,7 +149,6 @@ pub fn parse(text: &str, own_name: Option<&str>) -> Result<ObjectRef, InvalidRef
         key: None,
         expect: Vec::new(),
         failed_if: Vec::new(),
-        node: None,
     };
     for pair in query
         .into_iter()
@@ -250,20 +246,9 @@ impl ObjectRef {
                     expected: duration::ACCEPTED,
                 })?);
             }
-            "node" => {
-                only(&[Kind::DaemonSet, Kind::Pods], "daemonset and pods")?;
-                if value != "self" {
-                    return Err(InvalidRef::Value {
-                        option: "node",
-                        given: value,
-                        expected: "self (the node named by NODE_NAME)",
-                    });
-                }
-                self.node = Some(value);
-            }
             other => {
                 return Err(InvalidRef::Option(format!(
-                    "unknown option {other:?}; expected container=, min=, stable=, selector=, key=, node=, for= or failed-if="
+                    "unknown option {other:?}; expected container=, min=, stable=, selector=, key=, for= or failed-if="
                 )));
             }
         }

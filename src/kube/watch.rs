@@ -45,9 +45,6 @@ pub enum Selector {
     Name(String),
     /// `labelSelector=…`.
     Labels(String),
-    /// The pods on a node: `labelSelector=…` (if any) and
-    /// `fieldSelector=spec.nodeName=NODE`.
-    OnNode(String, String),
     /// The whole collection, shared by every question about an object in
     /// it (`rdy serve`).
     All,
@@ -73,16 +70,6 @@ impl Query {
                 percent::encode(&format!("metadata.name={name}"))
             ),
             Selector::Labels(labels) => format!("labelSelector={}", percent::encode(labels)),
-            Selector::OnNode(labels, node) => {
-                let field = percent::encode(&format!("spec.nodeName={node}"));
-                match labels.is_empty() {
-                    true => format!("fieldSelector={field}"),
-                    false => format!(
-                        "labelSelector={}&fieldSelector={field}",
-                        percent::encode(labels)
-                    ),
-                }
-            }
         }
     }
 
@@ -101,8 +88,7 @@ impl Query {
         let pickable = match &self.selector {
             Selector::Name(_) => true,
             Selector::Labels(labels) => equalities(labels).is_some(),
-            // Its own LIST and WATCH: nodeName is not kept to pick by.
-            Selector::All | Selector::OnNode(..) => false,
+            Selector::All => false,
         };
         pickable.then(|| Query {
             collection: self.collection.clone(),
@@ -182,8 +168,7 @@ impl Objects {
     /// namespaced collection), or by `key=value` labels.
     pub fn picked(&self, selector: &Selector) -> Objects {
         match selector {
-            // Never shared (see `shared`): the query's own objects.
-            Selector::All | Selector::OnNode(..) => self.clone(),
+            Selector::All => self.clone(),
             Selector::Name(name) => {
                 let namespace = self.by_name.first().and_then(|(k, _)| k.split_once('/'));
                 self.only(namespace.map_or("", |(ns, _)| ns), name)

@@ -11,8 +11,7 @@ use crate::kube::client::Client;
 use crate::kube::discovery::{self, ApiResource};
 use crate::kube::error::ApiError;
 use crate::kube::group;
-use crate::kube::kind::{ENDPOINTS, Kind, PODS, SERVICES};
-use crate::kube::node;
+use crate::kube::kind::{ENDPOINTS, Kind, SERVICES};
 use crate::kube::object::Api;
 use crate::kube::rules::Verdict;
 use crate::kube::target::ObjectRef;
@@ -104,7 +103,7 @@ impl K8s {
         };
         let list = |api: &Api| {
             let query = self.object.query(&self.namespace, api);
-            watch::list_once(&self.client, &query, deadline).map(|o| self.judge(api, &o, deadline))
+            watch::list_once(&self.client, &query, deadline).map(|o| self.object.judge(api, &o))
         };
         let (verdict, api) = match (list(&api), self.object.kind) {
             // discovery.k8s.io is not served (docs/kubernetes.md §2.7).
@@ -139,22 +138,6 @@ impl K8s {
         outcome(verdict.map_err(|e| ProbeError::Api(e.to_string()))?)
     }
 
-    /// The rule's verdict; for `ds/NAME?node=self` with no pod on the node,
-    /// also whether the DaemonSet can place one there (kube::node).
-    fn judge(&self, api: &Api, objects: &Objects, deadline: Instant) -> Verdict {
-        let verdict = self.object.judge(api, objects);
-        match &self.object.node {
-            Some(node)
-                if self.object.kind == Kind::DaemonSet
-                    && node::counted(&self.object, objects).is_empty() =>
-            {
-                node::unplaceable(&self.client, &self.object, &self.namespace, node, deadline)
-                    .unwrap_or(verdict)
-            }
-            _ => verdict,
-        }
-    }
-
     /// Plans a run's waits: collections that several of `targets` name
     /// are watched once for all of them (see `kube::group`).
     pub fn plan(targets: &[&K8s]) {
@@ -181,7 +164,6 @@ impl K8s {
         kinds.contains(&self.object.kind)
             && self.object.expect.is_empty()
             && self.object.failed_if.is_empty()
-            && self.object.node.is_none()
             && self.object.stable.is_none()
     }
 
@@ -253,10 +235,7 @@ impl K8s {
         }
         let mut run = |api: &Api, progress: &mut dyn FnMut(Progress<'_>)| {
             let query = self.object.query(&self.namespace, api);
-            let judge = |objects: &Objects| {
-                let limit = Instant::now() + Duration::from_secs(30);
-                self.judge(api, objects, deadline.map_or(limit, |d| d.min(limit)))
-            };
+            let judge = |objects: &Objects| self.object.judge(api, objects);
             watch::watch_until(
                 &self.client,
                 &query,
@@ -414,8 +393,6 @@ impl K8s {
                              every authenticated user by the ClusterRole system:discovery"
                         ));
                     }
-                    // node=self lists pods (kube::node).
-                    _ if self.object.node.is_some() => (PODS.group, PODS.plural, true),
                     (Kind::Service, _) if !self.object.expect.is_empty() => {
                         (SERVICES.group, SERVICES.plural, true)
                     }

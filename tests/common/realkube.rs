@@ -303,14 +303,3 @@ impl RealKube {
         )
     }
 }
-
-/// Pods as a kubelet reports them (there is no kubelet).
-impl RealKube {
-    /// Writes the status a kubelet writes for a running pod whose one
-    /// container `c` is ready (podstatus.py's shape), for generation 1.
-    #[track_caller]
-    pub fn pod_ready(&self, path: &str) {
-        let status = r#"{"phase":"Running","observedGeneration":1,"conditions":[{"type":"Ready","status":"True","observedGeneration":1}],"containerStatuses":[{"name":"c","image":"x","imageID":"","restartCount":0,"ready":true,"started":true,"state":{"running":{}}}]}"#;
-        self.patch_status(path, status);
-    }
-}
