@@ -21,7 +21,11 @@ listener of this script on 127.0.0.1 (always up):
   tcp        tcpSocket: the kubelet connects itself, no process at all
 The cost per probe is (CPU of the window - idle's CPU for as long) / probes,
 probes counted by the kubelet (prober_probe_total of /metrics/probes).
-Memory is not measured here.
+Memory: each pod's peak during the window (cgroup v1
+memory.max_usage_in_bytes of its pod cgroup, reset when the window starts;
+an exec probe's process is charged to its container), less idle's. The
+daemons' own memory is not in a memory cgroup of theirs here, so it is not
+counted.
 
 usage: bench/node_costs.py [--window 60] [--pods 4] [--variants idle,exec-rdy,...]
 """
@@ -120,6 +124,30 @@ def probes(prefix):
                if l.startswith("prober_probe_total{") and f'pod="{prefix}' in l)
 
 
+def pod_cgroups(uids, kind):
+    for uid in uids:
+        yield from glob.glob(f"/sys/fs/cgroup/{kind}/kubepods/**/pod{uid}", recursive=True)
+
+
+def reset_peaks(uids):
+    for d in pod_cgroups(uids, "memory"):
+        try:
+            open(os.path.join(d, "memory.max_usage_in_bytes"), "w").write("0")
+        except OSError:
+            pass
+
+
+def peak(uids):
+    """The mean of the pods' peak memory, in bytes."""
+    peaks = []
+    for d in pod_cgroups(uids, "memory"):
+        try:
+            peaks.append(int(open(os.path.join(d, "memory.max_usage_in_bytes")).read()))
+        except OSError:
+            pass
+    return sum(peaks) / len(peaks) if peaks else 0
+
+
 def snapshot(uids, prefix):
     pods = 0
     for uid in uids:
@@ -144,9 +172,12 @@ def run(variant, args, kube, node, port):
             time.sleep(0.2)
         uids.append(p["metadata"]["uid"])
     time.sleep(5)
+    reset_peaks(uids)
     before = snapshot(uids, f"cost-{variant}-")
     time.sleep(args.window)
     after = snapshot(uids, f"cost-{variant}-")
+    after["peak"] = peak(uids)
+    before["peak"] = 0
     for i in range(args.pods):
         api(kube, "DELETE", f"{path}/cost-{variant}-{i}")
     while (api(kube, "GET", f"{path}?labelSelector=rdy-cost%3D{variant}") or {}).get("items"):
@@ -171,8 +202,8 @@ def main():
         results[variant] = run(variant, args, kube, node, port)
         print(variant, json.dumps(results[variant]), file=sys.stderr, flush=True)
     idle = results.get("idle")
-    print(f"| probe ({args.pods} pods, 1/s, {args.window} s) | probes | kubelet | runtime | pods | node CPU per probe |")
-    print("|---|---|---|---|---|---|")
+    print(f"| probe ({args.pods} pods, 1/s, {args.window} s) | probes | kubelet | runtime | pods | node CPU per probe | pod peak memory over idle |")
+    print("|---|---|---|---|---|---|---|")
     for variant, r in results.items():
         if variant == "idle" or not r["probes"]:
             continue
@@ -180,7 +211,9 @@ def main():
         for key in ("kubelet", "runtime", "pods"):
             base = idle[key] / idle["t"] * r["t"] if idle else 0
             row.append((r[key] - base) / r["probes"] / 1e6)
-        print(f"| {variant} | {int(r['probes'])} | " + " | ".join(f"{v:.2f} ms" for v in row) + f" | **{sum(row):.2f} ms** |")
+        memory = (r["peak"] - (idle["peak"] if idle else 0)) / 1024
+        print(f"| {variant} | {int(r['probes'])} | " + " | ".join(f"{v:.2f} ms" for v in row)
+              + f" | **{sum(row):.2f} ms** | {memory:,.0f} KiB |")
     api(kube, "DELETE", f"/api/v1/namespaces/{NS}")
 
 
