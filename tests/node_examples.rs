@@ -324,3 +324,66 @@ fn custom_resources_yaml_waits_for_crds_the_cluster_does_not_serve_yet() {
     let held = node.pod(&ns, &pod).expect("pod");
     assert!(!in_state(&held, "api", "running"), "{held}");
 }
+
+#[test]
+fn object_health_ha_yaml_answers_for_objects_and_collections_of_its_namespace() {
+    let Some(node) =
+        realnode("object_health_ha_yaml_answers_for_objects_and_collections_of_its_namespace")
+    else {
+        return;
+    };
+    let _ports = one_at_a_time();
+    let ns = node.namespace("ex-ha");
+    let _gone = node.scoped(&ns);
+    // One replica on this one node (adapt_example); the PodDisruptionBudget
+    // and the spread constraint are applied as written.
+    apply_example(&node, &ns, "object-health-ha.yaml");
+    node.await_selected(&ns, "app=rdy-health-ha", "Ready", |p| {
+        condition(p, "Ready").as_deref() == Some("True")
+    });
+    let get = |path: &str| {
+        let out = std::process::Command::new("curl")
+            .args(["-s", "--max-time", "10", "-w", "\n%{http_code}"])
+            .arg(format!("http://127.0.0.1:8080{path}"))
+            .output()
+            .expect("curl");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap_or(("", ""));
+        (code.to_owned(), body.to_owned())
+    };
+    // The Deployment's status catches up with its pod's readiness.
+    let one = format!("/api/healthz/{ns}/deployment/rdy-health-ha");
+    let end = std::time::Instant::now() + common::realnode::NODE_LIMIT;
+    while get(&one).0 != "200" {
+        assert!(std::time::Instant::now() < end, "{one} never 200");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let (code, body) = get(&format!("/api/healthz/{ns}/deployment"));
+    assert_eq!(code, "200", "the collection: {body}");
+    assert!(
+        body.contains("rdy-health-ha"),
+        "the collection lists it: {body}"
+    );
+    assert_eq!(get("/api/healthz/kube-system/deployment/x").0, "404");
+}
+
+#[test]
+fn every_file_in_examples_has_a_test_on_the_node() {
+    let source = include_str!("node_examples.rs");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("examples/") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if name.ends_with(".yaml") && !source.contains(&format!("\"{name}\")")) {
+            missing.push(name);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "examples with no node test: {missing:?}"
+    );
+}
