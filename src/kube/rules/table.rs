@@ -13,6 +13,7 @@
 use super::Verdict;
 use crate::json::Value;
 use crate::kube::expect::{self, Expect};
+use crate::kube::jsonpath;
 
 /// What a row's resource has before anyone judges it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,7 +304,7 @@ pub fn reconciled(what: &str, object: &Value) -> Option<Verdict> {
         return Some(Verdict::Waiting(format!("{what} is being deleted")));
     }
     let status = object.get("status");
-    if status.is_none_or(|s| s.members().iter().all(|(_, v)| is_empty(v))) {
+    if status.is_none_or(|s| s.members().iter().all(|(_, v)| !jsonpath::is_present(v))) {
         return Some(Verdict::Waiting(format!(
             "{what} has no status yet: no controller has reconciled it (an object that no \
              controller will ever give a status is waited for with --for create)"
@@ -329,17 +330,6 @@ fn generation_of(value: &Value) -> Option<i64> {
     value
         .as_i64()
         .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
-}
-
-/// null, `""`, `[]` or `{}`: a field that says nothing.
-fn is_empty(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::String(s) => s.is_empty(),
-        Value::Array(items) => items.is_empty(),
-        Value::Object(members) => members.is_empty(),
-        _ => false,
-    }
 }
 
 /// An Argo Rollout beyond its phase, as Argo CD's health check reads it:
